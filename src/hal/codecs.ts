@@ -1,0 +1,271 @@
+// io-ts codecs for every HAL message, built from the proto schema. Decoding
+// validates types, formats, bounds, required fields and oneofs, reports readable
+// field paths, and yields the canonical form (implicit-presence defaults omitted)
+// that reads, digests and comparisons use.
+import * as t from 'io-ts';
+import protobuf from 'protobufjs';
+import { HalError, type HalReason } from './errors.js';
+import { fieldsOf, type FieldSchema } from './schema.js';
+import { halType } from './spec-root.js';
+import { checkId, checkIp, checkIpv4, checkIpv6, checkL4Port, checkMac, checkPrefix, checkSpi, checkVni, type FormatProblem } from './values.js';
+
+export interface CodecOptions {
+  /** Validate and keep only key fields (DELETE updates, filters). */
+  readonly keyOnly?: boolean;
+  /** Reject write-only fields instead of accepting them (reads never carry them). */
+  readonly forbidWriteOnly?: boolean;
+}
+
+const UINT32_MAX = 0xffffffff;
+const INT32_MIN = -0x80000000;
+const INT32_MAX = 0x7fffffff;
+
+const fail = (u: unknown, c: t.Context, reason: HalReason, message: string): t.Validation<never> => t.failure(u, c, `${reason}|${message}`);
+const problem = (u: unknown, c: t.Context, reason: HalReason, message: string): t.ValidationError => ({ value: u, context: c, message: `${reason}|${message}` });
+
+function numberBounds(field: protobuf.Field): [number, number] {
+  switch (field.type) {
+    case 'uint32':
+    case 'fixed32':
+      return [0, UINT32_MAX];
+    case 'int32':
+    case 'sint32':
+    case 'sfixed32':
+      return [INT32_MIN, INT32_MAX];
+    case 'uint64':
+    case 'fixed64':
+      return [0, Number.MAX_SAFE_INTEGER];
+    default:
+      return [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER];
+  }
+}
+
+const FORMAT_BOUNDS: Partial<Record<string, [number, number, string]>> = {
+  IP_PROTOCOL: [0, 255, 'IP protocol'],
+  VRF: [0, 65535, 'VRF'],
+  CT_ZONE: [0, 65535, 'conntrack zone'],
+  PRIORITY: [1, INT32_MAX, 'priority'],
+  UINT8: [0, 255, '8-bit value'],
+};
+
+function checkString(format: string | undefined, v: string): FormatProblem | null {
+  switch (format) {
+    case 'ID':
+      return checkId(v);
+    case 'IPV4':
+      return checkIpv4(v);
+    case 'IPV6':
+      return checkIpv6(v);
+    case 'IP':
+      return checkIp(v);
+    case 'IP_PREFIX':
+      return checkPrefix(v);
+    case 'MAC':
+      return checkMac(v);
+    default:
+      return null;
+  }
+}
+
+function checkNumber(format: string | undefined, v: number): FormatProblem | null {
+  switch (format) {
+    case 'L4_PORT':
+      return checkL4Port(v);
+    case 'VNI':
+      return checkVni(v);
+    case 'SPI':
+      return checkSpi(v);
+  }
+  const b = format ? FORMAT_BOUNDS[format] : undefined;
+  if (b && (v < b[0] || v > b[1])) return { reason: 'FIELD_INVALID', message: `${v} is not a valid ${b[2]} (${b[0]}..${b[1]})` };
+  return null;
+}
+
+function isDefault(v: unknown): boolean {
+  return v === 0 || v === '' || v === false || (v instanceof Uint8Array && v.length === 0) || (Array.isArray(v) && v.length === 0);
+}
+
+/** Validates one non-repeated value of a field; returns the canonical value. */
+function validateValue(fs: FieldSchema, u: unknown, c: t.Context, opts: CodecOptions): t.Validation<unknown> {
+  const field = fs.field;
+  const rt = field.resolvedType;
+  if (rt instanceof protobuf.Type) return messageCodec(rt, { forbidWriteOnly: opts.forbidWriteOnly }).validate(u, c);
+  if (rt instanceof protobuf.Enum) {
+    if (typeof u !== 'string' || !(u in rt.values)) {
+      return fail(u, c, 'FIELD_INVALID', `${JSON.stringify(u)} is not a ${rt.name} (one of ${Object.keys(rt.values).join(', ')})`);
+    }
+    if (fs.required && rt.values[u] === 0) return fail(u, c, 'FIELD_MISSING', `${fs.name} must be set (not ${u})`);
+    return t.success(u);
+  }
+  switch (field.type) {
+    case 'string': {
+      if (typeof u !== 'string') return fail(u, c, 'FIELD_INVALID', `expected a string, got ${typeof u}`);
+      if (u === '') return fs.required ? fail(u, c, 'FIELD_MISSING', `${fs.name} is required`) : t.success(u);
+      const p = checkString(fs.format, u);
+      return p ? fail(u, c, p.reason, p.message) : t.success(u);
+    }
+    case 'bool':
+      return typeof u === 'boolean' ? t.success(u) : fail(u, c, 'FIELD_INVALID', `expected a boolean, got ${typeof u}`);
+    case 'bytes':
+      if (!(u instanceof Uint8Array)) return fail(u, c, 'FIELD_INVALID', 'expected bytes (Uint8Array)');
+      if (fs.required && u.length === 0) return fail('<bytes>', c, 'FIELD_MISSING', `${fs.name} is required`);
+      return t.success(new Uint8Array(u));
+    default: {
+      if (typeof u !== 'number' || !Number.isInteger(u)) return fail(u, c, 'FIELD_INVALID', `expected an integer, got ${JSON.stringify(u)}`);
+      const [lo, hi] = numberBounds(field);
+      if (u < lo || u > hi) return fail(u, c, 'FIELD_INVALID', `${u} is out of range for ${field.type} (${lo}..${hi})`);
+      if (u === 0 && fs.required) return fail(u, c, 'FIELD_MISSING', `${fs.name} is required`);
+      if (u === 0 && !fs.explicitPresence) return t.success(u);
+      if (fs.min !== undefined && u < fs.min) return fail(u, c, 'FIELD_INVALID', `${u} is below the minimum ${fs.min}`);
+      if (fs.max !== undefined && u > fs.max) return fail(u, c, 'FIELD_INVALID', `${u} is above the maximum ${fs.max}`);
+      const p = checkNumber(fs.format, u);
+      return p ? fail(u, c, p.reason, p.message) : t.success(u);
+    }
+  }
+}
+
+function validateField(fs: FieldSchema, u: unknown, c: t.Context, opts: CodecOptions): t.Validation<unknown> {
+  const field = fs.field;
+  if (field instanceof protobuf.MapField) {
+    if (typeof u !== 'object' || u === null || Array.isArray(u)) return fail(u, c, 'FIELD_INVALID', 'expected a map');
+    const out: Record<string, unknown> = {};
+    const errors: t.Errors = [];
+    for (const [k, v] of Object.entries(u)) {
+      const r = validateValue({ ...fs, required: false }, v, t.appendContext(c, k, t.unknown, v), opts);
+      if (r._tag === 'Left') errors.push(...r.left);
+      else out[k] = r.right;
+    }
+    return errors.length ? t.failures(errors) : t.success(out);
+  }
+  if (field.repeated) {
+    if (!Array.isArray(u)) return fail(u, c, 'FIELD_INVALID', 'expected a list');
+    const out: unknown[] = [];
+    const errors: t.Errors = [];
+    u.forEach((v, i) => {
+      const r = validateValue({ ...fs, required: false }, v, t.appendContext(c, String(i), t.unknown, v), opts);
+      if (r._tag === 'Left') errors.push(...r.left);
+      else out.push(r.right);
+    });
+    if (!errors.length && fs.required && out.length === 0) return fail(u, c, 'FIELD_MISSING', `${fs.name} needs at least one element`);
+    return errors.length ? t.failures(errors) : t.success(out);
+  }
+  return validateValue(fs, u, c, opts);
+}
+
+const codecCache = new Map<string, t.Type<unknown, unknown, unknown>>();
+
+/** The codec for a message type. Decoding yields the canonical plain object. */
+export function messageCodec<A = Record<string, unknown>>(type: protobuf.Type, opts: CodecOptions = {}): t.Type<A, A, unknown> {
+  const cacheKey = `${type.fullName}|${opts.keyOnly ? 'k' : ''}${opts.forbidWriteOnly ? 'w' : ''}`;
+  const hit = codecCache.get(cacheKey);
+  if (hit) return hit as t.Type<A, A, unknown>;
+  const fields = fieldsOf(type);
+  const known = new Set(fields.map((f) => f.name));
+  const realOneofs = type.oneofsArray.filter((o) => !o.name.startsWith('_'));
+  const codec = new t.Type<A, A, unknown>(
+    type.name,
+    (u): u is A => typeof u === 'object' && u !== null,
+    (u, c) => {
+      if (typeof u !== 'object' || u === null || Array.isArray(u) || u instanceof Uint8Array) {
+        return fail(u, c, 'FIELD_INVALID', `expected a ${type.name} object`);
+      }
+      const input = u as Record<string, unknown>;
+      const errors: t.Errors = [];
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(input)) {
+        if (!known.has(k) && input[k] !== undefined) {
+          errors.push(problem(input[k], t.appendContext(c, k, t.unknown, input[k]), 'FIELD_INVALID', `${type.name} has no field "${k}"`));
+        }
+      }
+      for (const fs of fields) {
+        const isKey = fs.match !== undefined || fs.name === 'priority';
+        if (opts.keyOnly && !isKey) continue;
+        const v = input[fs.name];
+        const ctx = t.appendContext(c, fs.name, t.unknown, v);
+        if (v === undefined || v === null) {
+          if (fs.required) errors.push(problem(v, ctx, 'FIELD_MISSING', `${fs.name} is required`));
+          continue;
+        }
+        if (fs.writeOnly && opts.forbidWriteOnly) {
+          errors.push(problem('<redacted>', ctx, 'FIELD_INVALID', `${fs.name} is write-only`));
+          continue;
+        }
+        const r = validateField(fs, v, ctx, opts);
+        if (r._tag === 'Left') {
+          errors.push(...r.left);
+          continue;
+        }
+        // Canonical form: implicit-presence defaults are omitted; presence of
+        // oneof members, proto3 optionals and sub-messages is kept.
+        if (!fs.oneof && !fs.explicitPresence && !(fs.field.resolvedType instanceof protobuf.Type && !fs.field.repeated) && isDefault(r.right)) continue;
+        if (fs.field.resolvedType instanceof protobuf.Enum && !fs.oneof && fs.field.resolvedType.values[r.right as string] === 0) continue;
+        out[fs.name] = r.right;
+      }
+      for (const oneof of realOneofs) {
+        const present = oneof.fieldsArray.filter((f) => input[f.name] !== undefined && input[f.name] !== null);
+        const keyOneof = oneof.fieldsArray.some((f) => f.options?.['(match)']);
+        if (opts.keyOnly && !keyOneof) continue;
+        if (present.length > 1) {
+          errors.push(problem(present.map((f) => f.name), t.appendContext(c, present[1].name, t.unknown, undefined), 'FIELD_INVALID', `only one of ${oneof.oneof.join(', ')} may be set`));
+        } else if (present.length === 0 && oneof.options?.['(optional_oneof)'] !== true) {
+          errors.push(problem(undefined, t.appendContext(c, oneof.name, t.unknown, undefined), 'ONEOF_UNSET', `one of ${oneof.oneof.join(', ')} must be set`));
+        }
+      }
+      return errors.length ? t.failures<A>(errors) : t.success(out as A);
+    },
+    t.identity,
+  );
+  codecCache.set(cacheKey, codec as t.Type<unknown, unknown, unknown>);
+  return codec;
+}
+
+export interface Problem {
+  readonly reason: HalReason;
+  readonly message: string;
+  readonly fieldPath: string;
+}
+
+/** Joins io-ts context keys into "updates[2].entry.route.prefix". */
+export function contextPath(context: t.Context): string {
+  let path = '';
+  for (const entry of context) {
+    if (entry.key === '') continue;
+    path += /^[0-9]+$/.test(entry.key) ? `[${entry.key}]` : path ? `.${entry.key}` : entry.key;
+  }
+  return path;
+}
+
+export function joinPath(base: string, rest: string): string {
+  if (!base) return rest;
+  if (!rest) return base;
+  return rest.startsWith('[') ? base + rest : `${base}.${rest}`;
+}
+
+/** Readable problems from io-ts errors, in input order. */
+export function problemsOf(errors: t.Errors, basePath = ''): Problem[] {
+  return errors.map((e) => {
+    const raw = e.message ?? 'FIELD_INVALID|invalid value';
+    const bar = raw.indexOf('|');
+    return {
+      reason: (bar > 0 ? raw.slice(0, bar) : 'FIELD_INVALID') as HalReason,
+      message: bar > 0 ? raw.slice(bar + 1) : raw,
+      fieldPath: joinPath(basePath, contextPath(e.context)),
+    };
+  });
+}
+
+export function problemError(p: Problem): HalError {
+  return HalError.of(p.reason, p.message, p.fieldPath);
+}
+
+/** Decodes or throws the first problem as a HalError (INVALID_ARGUMENT). */
+export function decodeOrThrow<A>(codec: t.Type<A, A, unknown>, value: unknown, basePath = ''): A {
+  const r = codec.decode(value);
+  if (r._tag === 'Right') return r.right;
+  throw problemError(problemsOf(r.left, basePath)[0]);
+}
+
+/** The codec of a HAL message by its name in hal-spec ("RouteEntry", "WriteRequest"). */
+export function halCodec<A = Record<string, unknown>>(name: string, opts: CodecOptions = {}): t.Type<A, A, unknown> {
+  return messageCodec<A>(halType(name), opts);
+}

@@ -1,0 +1,57 @@
+// Entry identity and canonical encoding, shared by every driver so keys, reads
+// and digests mean the same thing everywhere.
+import protobuf from 'protobufjs';
+import { HalError } from './errors.js';
+import type { TableEntry } from './generated/types.js';
+import { fieldsOf, tableCatalog, type TableSchema } from './schema.js';
+
+export interface EntryParts {
+  readonly member: string;
+  readonly table: TableSchema;
+  readonly body: Record<string, unknown>;
+}
+
+/** Splits a TableEntry into its table and entry body (exactly one member set). */
+export function entryParts(entry: TableEntry): EntryParts {
+  const set = Object.entries(entry).filter(([, v]) => v !== undefined && v !== null);
+  if (set.length !== 1) throw HalError.of('ONEOF_UNSET', 'a TableEntry needs exactly one table member', 'entry');
+  const [member, body] = set[0];
+  const table = tableCatalog().get(member);
+  if (!table) throw HalError.of('FIELD_INVALID', `unknown table member "${member}"`, 'entry');
+  return { member, table, body: body as Record<string, unknown> };
+}
+
+export function makeEntry(member: string, body: Record<string, unknown>): TableEntry {
+  return { [member]: body } as TableEntry;
+}
+
+/**
+ * The key of a canonical entry body: key-field values in field order, absent
+ * values as null. Two entries with the same key string are the same entry.
+ */
+export function keyString(table: TableSchema, body: Record<string, unknown>): string {
+  return JSON.stringify(table.keyFields.map((f) => body[f.name] ?? null));
+}
+
+/** Drops write-only fields (never returned, never digested). */
+export function redact(table: TableSchema, body: Record<string, unknown>): Record<string, unknown> {
+  return redactMessage(table.type, body);
+}
+
+function redactMessage(type: protobuf.Type, body: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const fs of fieldsOf(type)) {
+    const v = body[fs.name];
+    if (v === undefined || fs.writeOnly) continue;
+    const rt = fs.field.resolvedType;
+    if (rt instanceof protobuf.Type) {
+      out[fs.name] = Array.isArray(v) ? v.map((x) => redactMessage(rt, x)) : redactMessage(rt, v as Record<string, unknown>);
+    } else out[fs.name] = v;
+  }
+  return out;
+}
+
+/** Deterministic proto3 binary encoding of a canonical body (fields in number order). */
+export function encodeBody(table: TableSchema, body: Record<string, unknown>): Uint8Array {
+  return table.type.encode(table.type.fromObject(body)).finish();
+}
