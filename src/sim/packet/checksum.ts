@@ -72,8 +72,9 @@ const CRC32C_TABLE: Uint32Array = (() => {
 /** CRC32c of bytes [start, end). `skip` (optional offset) treats 4 bytes there as zero, as SCTP does for its checksum field. */
 export function crc32c(data: Uint8Array, start = 0, end = data.length, skip = -1): number {
   let crc = 0xffffffff;
+  const skipEnd = skip >= 0 ? skip + 4 : -1;
   for (let i = start; i < end; i++) {
-    const b = i >= skip && i < skip + 4 ? 0 : data[i];
+    const b = i >= skip && i < skipEnd ? 0 : data[i];
     crc = CRC32C_TABLE[(crc ^ b) & 0xff] ^ (crc >>> 8);
   }
   return ~crc >>> 0;
