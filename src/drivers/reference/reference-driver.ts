@@ -1,0 +1,242 @@
+// The reference driver: the HAL on the simulator engine (src/sim). Writes follow
+// hal-spec's programming semantics exactly; packets go through the reference walk.
+import {
+  HAL_VERSION,
+  HalError,
+  checkWrite,
+
+  makeEntry,
+  memberOf,
+  halCodec,
+  problemsOf,
+  redact,
+  tableByName,
+  tableCapabilities,
+  type CallOptions,
+  type CaptureRequest,
+  type CaptureResponse,
+  type ClockResponse,
+  type ConntrackEntry,
+  type DeleteConntrackResponse,
+  type DescribeResponse,
+  type EntryRecord,
+  type Event,
+  type GetCountersResponse,
+  type Hal,
+  type InjectRequest,
+  type InjectResponse,
+  type ListPortsResponse,
+  type ReadRequest,
+  type StateResponse,
+  type Subscription,
+  type UpdateStatus,
+  type WriteRequest,
+  type WriteResponse,
+} from '../../hal/index.js';
+import { SimDevice } from '../../sim/device.js';
+import type { TableLimits } from '../../sim/state/table-store.js';
+import { REFERENCE_ATOMICITY, REFERENCE_FEATURES, REFERENCE_MAX_BATCH, referencePorts, referenceTables } from './capabilities.js';
+
+export interface ReferenceOptions {
+  /** Host-facing ports host0..hostN-1 (default 16). */
+  readonly hostPorts?: number;
+  /** Multiplies every table size (default 1); tests use small tables to reach capacity. */
+  readonly scale?: number;
+  /** Overrides of max entries per table, for capacity tests. */
+  readonly tableSizes?: Readonly<Record<string, number>>;
+}
+
+export class ReferenceDriver implements Hal {
+  private readonly device: SimDevice;
+  private readonly tables;
+  private generation = 0;
+  private digestCache: { generation: number; digest: string } | undefined;
+
+  constructor(options: ReferenceOptions = {}) {
+    const ports = referencePorts(options.hostPorts ?? 16);
+    this.tables = referenceTables({ scale: options.scale ?? 1, ports: ports.length });
+    for (const [name, size] of Object.entries(options.tableSizes ?? {})) {
+      if (!this.tables[name]) throw HalError.of('FIELD_INVALID', `unknown table "${name}"`, `tableSizes.${name}`);
+      this.tables[name] = { ...this.tables[name], maxEntries: size };
+    }
+    const limits: Record<string, TableLimits> = {};
+    for (const [name, s] of Object.entries(this.tables)) limits[name] = { maxEntries: s.maxEntries, maxGroupMembers: s.maxGroupMembers };
+    this.device = new SimDevice({ ports, limits, captureDepth: 4096 });
+  }
+
+  async describe(_opts?: CallOptions): Promise<DescribeResponse> {
+    return {
+      identity: { vendor: 'xpuhal', model: 'reference-sim', driver: 'reference', serial: 'sim-0', halVersion: HAL_VERSION, pipelineVersion: 'reference-1' },
+      capabilities: {
+        tables: tableCapabilities(this.tables, (t) => this.device.store.count(t)),
+        atomicityModes: [...REFERENCE_ATOMICITY],
+        features: [...REFERENCE_FEATURES],
+        conntrack: { supported: false },
+        crypto: {},
+        qos: {},
+        telemetry: { perEntryCounters: true },
+        packetIo: { inject: true, capture: true, trace: true, virtualTime: true },
+        maxBatchSize: REFERENCE_MAX_BATCH,
+        notes: [
+          'Tables marked "applied to packets: no" are stored, read back and digested, but the reference walk does not act on them yet (tunnels, services, NAT, conntrack, QoS, crypto, flow logs).',
+          'Route "reject" and ACL "reject" drop without sending ICMP / TCP RST yet.',
+          'Frames must be addressed to the ingress port\'s MAC (the device is the endpoints\' L3 gateway); ARP is not answered.',
+        ],
+      },
+    };
+  }
+
+  async listPorts(): Promise<ListPortsResponse> {
+    return { ports: this.device.portStatus() };
+  }
+
+  private digest(): string {
+    if (this.digestCache?.generation !== this.generation) this.digestCache = { generation: this.generation, digest: this.device.store.digest() };
+    return this.digestCache.digest;
+  }
+
+  async getState(): Promise<StateResponse> {
+    return { generation: this.generation, digest: this.digest(), usage: this.device.usage() };
+  }
+
+  async write(req: WriteRequest, opts?: CallOptions): Promise<WriteResponse> {
+    if (opts?.signal?.aborted) throw HalError.of('CALL_CANCELLED', 'the call was cancelled before it started');
+    const checked = checkWrite(req, { maxBatchSize: REFERENCE_MAX_BATCH, atomicityModes: REFERENCE_ATOMICITY });
+    if (checked.expectedGeneration && checked.expectedGeneration !== this.generation) {
+      throw HalError.of('GENERATION_MISMATCH', `expected generation ${checked.expectedGeneration}, the device is at ${this.generation}`, 'expectedGeneration');
+    }
+    const store = this.device.store;
+    const allOrNothing = checked.atomicity !== 'CONTINUE_ON_ERROR';
+    // The whole batch runs synchronously: no packet is processed in between,
+    // which is what makes DATAPLANE_ATOMIC hold on this device.
+    const { statuses, applied } = store.transaction((rollback) => {
+      const statuses: UpdateStatus[] = [];
+      let applied = 0;
+      for (const c of checked.updates) {
+        const s = c.ok ? store.apply(c.update, `updates[${c.update.index}].entry.${c.update.member}`) : c.status;
+        statuses.push(s);
+        if (s.code === 'OK') applied++;
+        else if (allOrNothing) {
+          rollback();
+          const failed = statuses.length - 1;
+          return {
+            statuses: checked.updates.map((_, i) =>
+              i === failed ? s : { code: 'ABORTED' as const, reason: 'BATCH_ROLLED_BACK' as const, message: `not applied: update ${failed} failed and the batch was rolled back` },
+            ),
+            applied: 0,
+          };
+        }
+      }
+      return { statuses, applied };
+    });
+    if (applied > 0) this.generation++;
+    const failed = statuses.filter((s) => s.code !== 'OK').length;
+    if (failed === 0) return { generation: this.generation, digest: this.digest() };
+    throw new HalError('UNKNOWN', 'REASON_UNSPECIFIED', `${failed} of ${statuses.length} updates failed`, {
+      updates: statuses,
+      generation: this.generation,
+      digest: this.digest(),
+    });
+  }
+
+  async read(req: ReadRequest): Promise<EntryRecord[]> {
+    const r = halCodec<ReadRequest>('ReadRequest').decode(req);
+    if (r._tag === 'Left') {
+      const p = problemsOf(r.left)[0];
+      throw HalError.of(p.reason, p.message, p.fieldPath);
+    }
+    const names = req.tables?.length ? req.tables : Object.keys(this.tables);
+    const schemas = names.map((n, i) => {
+      const t = tableByName(n);
+      if (!t) throw HalError.of('FIELD_INVALID', `no table named "${n}"`, `tables[${i}]`);
+      if (!this.tables[n]) throw HalError.of('TABLE_UNSUPPORTED', `table ${n} is not supported by this device`, `tables[${i}]`);
+      return t;
+    });
+    const filters = req.filters ?? [];
+    if (filters.length && schemas.length !== 1) throw HalError.of('FIELD_INVALID', 'filters need exactly one table', 'filters');
+    filters.forEach((f, i) => {
+      if (!schemas[0].keyFields.some((k) => k.name === f.field)) {
+        throw HalError.of('FIELD_INVALID', `"${f.field}" is not a key field of ${schemas[0].name} (${schemas[0].keyFields.map((k) => k.name).join(', ')})`, `filters[${i}].field`);
+      }
+    });
+    const out: EntryRecord[] = [];
+    for (const t of schemas) {
+      const rows = [...this.device.store.entries(t.name)].filter((e) =>
+        filters.every((f) => {
+          const v = e.body[f.field!];
+          const text = v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+          return text === (f.equals ?? '');
+        }),
+      );
+      rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      for (const e of rows) {
+        const rec: EntryRecord = { entry: makeEntry(memberOf(t.name), redact(t, e.body)) };
+        if (req.includeCounters) rec.counters = this.device.store.countersOf(e);
+        if (e.deviceOwned) rec.deviceOwned = true;
+        out.push(rec);
+      }
+    }
+    return out;
+  }
+
+  async listConntrack(): Promise<ConntrackEntry[]> {
+    throw HalError.of('FEATURE_UNSUPPORTED', 'the reference pipeline has no connection tracking yet');
+  }
+  async getConntrack(): Promise<ConntrackEntry> {
+    throw HalError.of('FEATURE_UNSUPPORTED', 'the reference pipeline has no connection tracking yet');
+  }
+  async deleteConntrack(): Promise<DeleteConntrackResponse> {
+    throw HalError.of('FEATURE_UNSUPPORTED', 'the reference pipeline has no connection tracking yet');
+  }
+
+  async getCounters(): Promise<GetCountersResponse> {
+    return {
+      drops: Object.fromEntries([...this.device.drops].sort()),
+      tables: [...this.device.tableCounters].sort().map(([table, c]) => ({ table, lookups: c.lookups, hits: c.hits })),
+      injected: { ...this.device.injected },
+      emitted: { ...this.device.emitted },
+    };
+  }
+
+  subscribe(_req: unknown, _onEvent: (e: Event) => void, onError?: (err: Error) => void): Subscription {
+    // No event sources exist yet (no flow records, no conntrack aging): say so.
+    queueMicrotask(() => onError?.(HalError.of('FEATURE_UNSUPPORTED', 'the reference pipeline emits no events yet')));
+    return { close: () => undefined };
+  }
+
+  async inject(req: InjectRequest): Promise<InjectResponse> {
+    if (!req.portId) throw HalError.of('FIELD_MISSING', 'portId is required', 'portId');
+    if (!this.device.hasPort(req.portId)) throw HalError.of('ENTRY_NOT_FOUND', `no port "${req.portId}"`, 'portId');
+    if (!(req.frame instanceof Uint8Array)) throw HalError.of('FIELD_MISSING', 'frame (bytes) is required', 'frame');
+    const time = req.timeNs ?? 0;
+    if (!Number.isSafeInteger(time) || time < 0) throw HalError.of('FIELD_INVALID', 'timeNs must be a non-negative integer', 'timeNs');
+    if (time !== 0 && time < this.device.clock.now) {
+      throw HalError.of('FIELD_INVALID', `timeNs ${time} is before the device clock (${this.device.clock.now})`, 'timeNs');
+    }
+    const r = this.device.inject(req.portId, req.frame, time || this.device.clock.now);
+    const res: InjectResponse = { disposition: r.disposition, trace: r.trace, emitted: r.emitted };
+    if (r.dropReason) res.dropReason = r.dropReason;
+    return res;
+  }
+
+  async capture(req: CaptureRequest): Promise<CaptureResponse> {
+    (req.portIds ?? []).forEach((p, i) => {
+      if (!this.device.hasPort(p)) throw HalError.of('ENTRY_NOT_FOUND', `no port "${p}"`, `portIds[${i}]`);
+    });
+    return { packets: this.device.capture(req.portIds ?? [], req.maxPackets ?? 0, req.peek === true) };
+  }
+
+  async now(): Promise<ClockResponse> {
+    return { nowNs: this.device.clock.now };
+  }
+
+  async advance(ns: number): Promise<ClockResponse> {
+    if (!Number.isSafeInteger(ns) || ns < 0) throw HalError.of('FIELD_INVALID', 'advanceNs must be a non-negative integer', 'advanceNs');
+    this.device.clock.advance(ns);
+    return { nowNs: this.device.clock.now };
+  }
+
+  async close(): Promise<void> {}
+}
+
+

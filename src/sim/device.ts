@@ -1,0 +1,138 @@
+// A simulated device: ports, logical-table state, the packet walk, virtual time,
+// capture buffers and counters. The reference driver exposes it as a Hal.
+import { formatMac, tableByName, type EmittedPacket, type PortEntry, type PortRole, type PortStatus } from '../hal/index.js';
+import { VirtualClock } from './clock.js';
+import { ForwardingState } from './pipeline/forwarding-state.js';
+import { walkPacket, type WalkResult } from './pipeline/packet-walk.js';
+import { TableStore, type TableLimits } from './state/table-store.js';
+
+export interface PortSpec {
+  readonly id: string;
+  readonly role: PortRole;
+  readonly speedBps: number;
+}
+
+export interface DeviceSpec {
+  readonly ports: readonly PortSpec[];
+  readonly limits: Readonly<Record<string, TableLimits>>;
+  /** Packets kept per port for Capture before the oldest are discarded. */
+  readonly captureDepth: number;
+}
+
+interface PortCounters {
+  rx: { packets: number; bytes: number };
+  tx: { packets: number; bytes: number };
+  rxDropped: { packets: number; bytes: number };
+}
+
+const zero = () => ({ packets: 0, bytes: 0 });
+
+export class SimDevice {
+  readonly store: TableStore;
+  readonly clock = new VirtualClock();
+  private readonly fwd: ForwardingState;
+  private readonly portSpecs = new Map<string, PortSpec & { mac: string }>();
+  private readonly portCounters = new Map<string, PortCounters>();
+  private captured: EmittedPacket[] = [];
+  readonly drops = new Map<string, number>();
+  readonly tableCounters = new Map<string, { lookups: number; hits: number }>();
+  readonly injected = zero();
+  readonly emitted = zero();
+
+  constructor(private readonly spec: DeviceSpec) {
+    this.store = new TableStore(spec.limits);
+    this.fwd = new ForwardingState(this.store);
+    const portTable = tableByName('port')!;
+    spec.ports.forEach((p, i) => {
+      // Locally administered, unique per port: 02:00:00:00:<hi>:<lo>.
+      const mac = formatMac(Uint8Array.from([0x02, 0, 0, 0, (i + 1) >> 8, (i + 1) & 0xff]));
+      this.portSpecs.set(p.id, { ...p, mac });
+      this.portCounters.set(p.id, { rx: zero(), tx: zero(), rxDropped: zero() });
+      this.store.seed(portTable, JSON.stringify([p.id]), { id: p.id, adminUp: true });
+    });
+    const zoneTable = tableByName('ct_zone')!;
+    this.store.seed(zoneTable, JSON.stringify([null]), {});
+  }
+
+  hasPort(id: string): boolean {
+    return this.portSpecs.has(id);
+  }
+
+  portConfig(id: string): PortEntry {
+    return this.store.object('port', id)!.body as PortEntry;
+  }
+
+  portStatus(): PortStatus[] {
+    return [...this.portSpecs.values()].map((p) => {
+      const c = this.portCounters.get(p.id)!;
+      const cfg = this.portConfig(p.id);
+      return { id: p.id, role: p.role, mac: p.mac, speedBps: p.speedBps, operUp: cfg.adminUp === true, rx: { ...c.rx }, tx: { ...c.tx }, rxDropped: { ...c.rxDropped } };
+    });
+  }
+
+  /** Processes one frame arriving at `portId` at `timeNs` (already validated). */
+  inject(portId: string, frame: Uint8Array, timeNs: number): WalkResult {
+    this.clock.advanceTo(timeNs);
+    const pc = this.portCounters.get(portId)!;
+    pc.rx.packets++;
+    pc.rx.bytes += frame.length;
+    this.injected.packets++;
+    this.injected.bytes += frame.length;
+    const result = walkPacket(
+      {
+        store: this.store,
+        fwd: this.fwd,
+        port: (id) => {
+          const p = this.portSpecs.get(id);
+          if (!p) return undefined;
+          const cfg = this.portConfig(id);
+          return { id, mac: p.mac, adminUp: cfg.adminUp === true, vrf: cfg.vrf ?? 0 };
+        },
+        countLookup: (table, hit) => {
+          const c = this.tableCounters.get(table) ?? { lookups: 0, hits: 0 };
+          c.lookups++;
+          if (hit) c.hits++;
+          this.tableCounters.set(table, c);
+        },
+      },
+      portId,
+      frame,
+      timeNs,
+    );
+    if (result.dropReason) {
+      this.drops.set(result.dropReason, (this.drops.get(result.dropReason) ?? 0) + 1);
+      pc.rxDropped.packets++;
+      pc.rxDropped.bytes += frame.length;
+    }
+    for (const e of result.emitted) {
+      const out = this.portCounters.get(e.portId!)!;
+      out.tx.packets++;
+      out.tx.bytes += e.frame!.length;
+      this.emitted.packets++;
+      this.emitted.bytes += e.frame!.length;
+      this.captured.push(e);
+    }
+    const depth = this.spec.captureDepth * this.portSpecs.size;
+    if (this.captured.length > depth) this.captured.splice(0, this.captured.length - depth);
+    return result;
+  }
+
+  capture(portIds: readonly string[], max: number, peek: boolean): EmittedPacket[] {
+    const wanted = (e: EmittedPacket) => portIds.length === 0 || portIds.includes(e.portId!);
+    const taken: EmittedPacket[] = [];
+    const kept: EmittedPacket[] = [];
+    for (const e of this.captured) {
+      if (wanted(e) && (max === 0 || taken.length < max)) taken.push(e);
+      else kept.push(e);
+    }
+    if (!peek) this.captured = kept;
+    return taken;
+  }
+
+  usage(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const name of Object.keys(this.spec.limits)) out[name] = this.store.count(name);
+    return out;
+  }
+}
+

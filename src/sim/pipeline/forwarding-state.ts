@@ -1,0 +1,101 @@
+// Lookup structures built from the table store: exact maps for endpoints and
+// neighbors, an LPM trie per VRF and family for routes, priority-ordered ACL lists.
+// Each is rebuilt only when its table's version moved.
+import { parsePrefix, type AclEntry, type EndpointEntry, type NeighborEntry, type RouteEntry, type ParsedPrefix } from '../../hal/index.js';
+import { LpmTrie } from '../lookup/lpm-trie.js';
+import type { StoredEntry, TableStore } from '../state/table-store.js';
+
+export interface CompiledAcl {
+  readonly stored: StoredEntry;
+  readonly entry: AclEntry;
+  readonly src?: ParsedPrefix;
+  readonly dst?: ParsedPrefix;
+  readonly priority: number;
+}
+
+export interface RouteHit {
+  readonly stored: StoredEntry;
+  readonly entry: RouteEntry;
+}
+
+const addrKey = (vrf: number, ip: string) => `${vrf}|${ip}`;
+
+class Cached<T> {
+  private version = -1;
+  private value!: T;
+  constructor(private readonly tables: string[], private readonly build: () => T) {}
+  get(store: TableStore): T {
+    const v = this.tables.reduce((sum, t) => sum + store.version(t), 0);
+    if (v !== this.version) {
+      this.value = this.build();
+      this.version = v;
+    }
+    return this.value;
+  }
+}
+
+export class ForwardingState {
+  private readonly endpoints = new Cached(['endpoint'], () => this.index<EndpointEntry>('endpoint'));
+  private readonly neighbors = new Cached(['neighbor'], () => this.index<NeighborEntry>('neighbor'));
+  private readonly routes = new Cached(['route'], () => this.buildRoutes());
+  private readonly acls = new Cached(['acl'], () => this.buildAcls());
+
+  constructor(private readonly store: TableStore) {}
+
+  endpoint(vrf: number, ip: string): { stored: StoredEntry; entry: EndpointEntry } | undefined {
+    return this.endpoints.get(this.store).get(addrKey(vrf, ip));
+  }
+
+  neighbor(vrf: number, ip: string): { stored: StoredEntry; entry: NeighborEntry } | undefined {
+    return this.neighbors.get(this.store).get(addrKey(vrf, ip));
+  }
+
+  route(vrf: number, addr: Uint8Array): RouteHit | undefined {
+    return this.routes.get(this.store).get(`${vrf}|${addr.length}`)?.lookup(addr)?.value;
+  }
+
+  /** ACL entries of a stage, highest priority first. */
+  acl(stage: 'ACL_INGRESS' | 'ACL_EGRESS'): readonly CompiledAcl[] {
+    return this.acls.get(this.store)[stage];
+  }
+
+  private index<T>(table: string): Map<string, { stored: StoredEntry; entry: T }> {
+    const m = new Map<string, { stored: StoredEntry; entry: T }>();
+    for (const e of this.store.entries(table)) {
+      const b = e.body as { vrf?: number; ip: string };
+      m.set(addrKey(b.vrf ?? 0, b.ip), { stored: e, entry: e.body as T });
+    }
+    return m;
+  }
+
+  private buildRoutes(): Map<string, LpmTrie<RouteHit>> {
+    const tries = new Map<string, LpmTrie<RouteHit>>();
+    for (const e of this.store.entries('route')) {
+      const r = e.body as RouteEntry;
+      const p = parsePrefix(r.prefix!)!;
+      const k = `${r.vrf ?? 0}|${p.bytes.length}`;
+      let trie = tries.get(k);
+      if (!trie) tries.set(k, (trie = new LpmTrie()));
+      trie.set(p.bytes, p.length, { stored: e, entry: r });
+    }
+    return tries;
+  }
+
+  private buildAcls(): Record<'ACL_INGRESS' | 'ACL_EGRESS', CompiledAcl[]> {
+    const out: Record<'ACL_INGRESS' | 'ACL_EGRESS', CompiledAcl[]> = { ACL_INGRESS: [], ACL_EGRESS: [] };
+    for (const e of this.store.entries('acl')) {
+      const a = e.body as AclEntry;
+      out[a.stage as 'ACL_INGRESS' | 'ACL_EGRESS'].push({
+        stored: e,
+        entry: a,
+        src: a.srcPrefix ? parsePrefix(a.srcPrefix)! : undefined,
+        dst: a.dstPrefix ? parsePrefix(a.dstPrefix)! : undefined,
+        priority: a.priority ?? 0,
+      });
+    }
+    // Higher priority first; equal priorities in key order so the choice is stable.
+    for (const list of Object.values(out)) list.sort((x, y) => y.priority - x.priority || (x.stored.key < y.stored.key ? -1 : 1));
+    return out;
+  }
+}
+
