@@ -55,3 +55,14 @@ function redactMessage(type: protobuf.Type, body: Record<string, unknown>): Reco
 export function encodeBody(table: TableSchema, body: Record<string, unknown>): Uint8Array {
   return table.type.encode(table.type.fromObject(body)).finish();
 }
+
+/** A key for people: "route vrf=0 prefix=10.0.0.0/8" (absent fields shown as *). */
+export function describeKey(table: TableSchema, body: Record<string, unknown>): string {
+  if (table.keyFields.length === 0) return table.name;
+  const parts = table.keyFields.map((f) => {
+    const v = body[f.name];
+    const text = v === undefined ? (f.match === 'EXACT' ? '0' : '*') : typeof v === 'object' ? `${(v as { lo?: number }).lo ?? 0}-${(v as { hi?: number }).hi ?? 0}` : String(v);
+    return `${f.name}=${text}`;
+  });
+  return `${table.name} ${parts.join(' ')}`;
+}

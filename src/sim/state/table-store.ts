@@ -4,6 +4,7 @@
 import protobuf from 'protobufjs';
 import {
   HalError,
+  describeKey,
   fieldsOf,
   joinPath,
   stateDigest,
@@ -162,7 +163,7 @@ export class TableStore {
     const existing = rows.get(u.key);
     switch (u.type) {
       case 'INSERT': {
-        if (existing) throw HalError.of('ENTRY_EXISTS', `${name} entry ${u.key} already exists`, path);
+        if (existing) throw HalError.of('ENTRY_EXISTS', `${describeKey(u.table, u.body)} already exists`, path);
         if (u.table.deviceOwnedRows && name === 'port') throw HalError.of('DEVICE_OWNED', 'ports are created by the device, not inserted', path);
         this.checkRefs(u.table, u.body, path);
         this.checkGroup(name, u.body, limits, path);
@@ -171,17 +172,17 @@ export class TableStore {
         return;
       }
       case 'MODIFY': {
-        if (!existing) throw HalError.of('ENTRY_NOT_FOUND', `${name} entry ${u.key} does not exist`, path);
+        if (!existing) throw HalError.of('ENTRY_NOT_FOUND', `${describeKey(u.table, u.body)} does not exist`, path);
         this.checkRefs(u.table, u.body, path);
         this.checkGroup(name, u.body, limits, path);
         this.put(name, { ...existing, body: u.body });
         return;
       }
       case 'DELETE': {
-        if (!existing) throw HalError.of('ENTRY_NOT_FOUND', `${name} entry ${u.key} does not exist`, path);
-        if (existing.deviceOwned) throw HalError.of('DEVICE_OWNED', `${name} entry ${u.key} belongs to the device and cannot be deleted`, path);
+        if (!existing) throw HalError.of('ENTRY_NOT_FOUND', `${describeKey(u.table, u.body)} does not exist`, path);
+        if (existing.deviceOwned) throw HalError.of('DEVICE_OWNED', `${describeKey(u.table, u.body)} belongs to the device and cannot be deleted`, path);
         const users = this.refCounts.get(`${name}|${u.key}`) ?? 0;
-        if (users > 0) throw HalError.of('OBJECT_IN_USE', `${name} ${u.key} is referenced by ${users} entr${users === 1 ? 'y' : 'ies'}`, path);
+        if (users > 0) throw HalError.of('OBJECT_IN_USE', `${describeKey(u.table, u.body)} is referenced by ${users} entr${users === 1 ? 'y' : 'ies'}`, path);
         this.remove(name, u.key);
         return;
       }
@@ -191,7 +192,7 @@ export class TableStore {
   private checkRefs(table: TableSchema, body: Record<string, unknown>, path: string): void {
     for (const r of refsOf(table.type, body)) {
       if (!this.tables.get(r.table)!.has(r.key)) {
-        throw HalError.of('REFERENCE_MISSING', `${r.table} ${r.key} does not exist`, joinPath(path, r.path));
+        throw HalError.of('REFERENCE_MISSING', `${r.table} ${JSON.parse(r.key)[0]} does not exist`, joinPath(path, r.path));
       }
     }
   }
