@@ -1,6 +1,8 @@
 // Shared test fixtures: a seeded PRNG and a corpus of valid frames of every kind.
 
-import { buildFrame, buildGeneve, buildVxlan } from '../../../src/sim/packet/index.js';
+import {
+  buildFrame, buildGeneve, buildVxlan, decrementTtl, parsePacket, rewriteDst, rewriteSrc,
+} from '../../../src/sim/packet/index.js';
 
 /** mulberry32: tiny deterministic PRNG returning uint32s. */
 export function mulberry32(seed: number): () => number {
@@ -71,4 +73,28 @@ export function validCorpus(): { name: string; frame: Uint8Array }[] {
     { name: 'geneve', frame: buildGeneve({ ipv4: v4 }, 0x123456, [{ class: 0x0103, type: 1, data: fromHex('deadbeef') }], innerTcp()) },
     { name: 'vxlan-in-geneve', frame: buildGeneve({ ipv6: v6 }, 9, [], buildVxlan({ ipv4: v4 }, 8, innerTcp())) },
   ];
+}
+
+/** Frames checked by the tshark oracle: VXLAN TCP, Geneve with one option, NATed TCP, IPv6 hop-by-hop TCP, SCTP, ICMPv6. */
+export function oracleFrames(): Uint8Array[] {
+  const vxlan = buildVxlan({ ipv4: { src: '10.0.0.1', dst: '10.0.0.2' } }, 5001, innerTcp());
+
+  const geneveInner = buildFrame({ ipv4: { src: '172.16.0.1', dst: '172.16.0.2' }, udp: { sport: 40000, dport: 6000 }, payload: 'geneve' });
+  const geneve = buildGeneve({ ipv4: { src: '10.1.0.1', dst: '10.1.0.2' }, udp: { sport: 40001 } }, 0x123456, [{ class: 0x0103, type: 0x01, data: fromHex('deadbeef') }], geneveInner);
+
+  const nat = buildFrame({ ipv4: { src: '192.168.1.10', dst: '10.96.0.10', ttl: 64 }, tcp: { sport: 40000, dport: 80, seq: 4242, flags: 'PA' }, payload: 'GET / HTTP/1.0\r\n\r\n' });
+  const r = parsePacket(nat);
+  if (!r.ok) throw new Error(r.reason);
+  if (!rewriteDst(nat, r.pkt, '10.244.1.7', 8080) || !rewriteSrc(nat, r.pkt, '10.0.0.9', 61000) || !decrementTtl(nat, r.pkt)) {
+    throw new Error('rewrite failed');
+  }
+
+  const hbh = buildFrame({
+    ipv6: { src: '2001:db8::1', dst: '2001:db8::2', extensions: [{ type: 'hop-by-hop', options: [{ type: 5, data: new Uint8Array(2) }] }] },
+    tcp: { sport: 40000, dport: 443, seq: 7777, flags: 'S' },
+  });
+
+  const sctp = buildFrame({ ipv4: { src: '10.2.0.1', dst: '10.2.0.2' }, sctp: { sport: 5000, dport: 5001, tag: 0xdeadbeef }, payload: SCTP_DATA_CHUNK });
+  const icmpv6 = buildFrame({ ipv6: { src: '2001:db8::1', dst: '2001:db8::2' }, icmpv6: { type: 128, id: 0x1234, seq: 1 }, payload: 'pingdata' });
+  return [vxlan, geneve, nat, hbh, sctp, icmpv6];
 }
