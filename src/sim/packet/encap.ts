@@ -4,7 +4,7 @@
 import { BuildError, buildFrame, type EthSpec, type Ipv4Spec, type Ipv6Spec } from './build.js';
 import { parsePacket } from './parse.js';
 import type { ParsedPacket } from './types.js';
-import { ETHERTYPE_TEB, GENEVE_PORT, VXLAN_PORT, wr16, wr24 } from './wire.js';
+import { ETHERTYPE_TEB, GENEVE_PORT, VXLAN_PORT, copyBytes, wr16, wr24 } from './wire.js';
 
 export interface TunnelOuterSpec {
   eth?: EthSpec;
@@ -130,5 +130,5 @@ export function buildGeneve(
 export function decapsulate(frame: Uint8Array): Uint8Array | null {
   const r = parsePacket(frame, { parseInner: false });
   if (!r.ok || !r.pkt.tunnel) return null;
-  return frame.slice(r.pkt.tunnel.innerOffset, r.pkt.payloadEnd);
+  return copyBytes(frame, r.pkt.tunnel.innerOffset, r.pkt.payloadEnd);
 }

@@ -5,7 +5,7 @@ import { internetChecksum, sum16 } from './checksum.js';
 import { fail, type LayerResult, type ParseCtx } from './context.js';
 import { parseL4 } from './l4.js';
 import type { ParsedPacket } from './types.js';
-import { rd16 } from './wire.js';
+import { copyBytes, rd16 } from './wire.js';
 
 export function parseIpv4(f: Uint8Array, o: number, end: number, pkt: ParsedPacket, depth: number, ctx: ParseCtx): LayerResult {
   const avail = end - o;
@@ -41,7 +41,7 @@ export function parseIpv4(f: Uint8Array, o: number, end: number, pkt: ParsedPack
     checksum: rd16(f, o + 10),
     src: formatIpv4(f, o + 12),
     dst: formatIpv4(f, o + 16),
-    options: f.slice(o + 20, o + ihl),
+    options: copyBytes(f, o + 20, o + ihl),
   };
   const l4 = o + ihl;
   const l4End = o + totalLength;

@@ -1,6 +1,8 @@
 // Classic libpcap files (not pcapng). We write little-endian, microsecond
 // timestamps, linktype 1; we read either byte order and µs or ns magic.
 
+import { copyBytes } from './wire.js';
+
 export const PCAP_MAGIC_US = 0xa1b2c3d4;
 export const PCAP_MAGIC_NS = 0xa1b23c4d;
 export const LINKTYPE_ETHERNET = 1;
@@ -95,7 +97,7 @@ export function readPcap(bytes: Uint8Array): PcapFile {
     }
     records.push({
       timeNs: BigInt(sec) * 1_000_000_000n + BigInt(frac) * (ns ? 1n : 1000n),
-      frame: bytes.slice(off + 16, off + 16 + incl),
+      frame: copyBytes(bytes, off + 16, off + 16 + incl),
       origLength: orig,
     });
     off += 16 + incl;

@@ -10,7 +10,7 @@ import { formatIpv4, formatIpv6, formatMac, parseIpv4Text, parseIpv6Text, parseM
 import { incrementalUpdate16, incrementalUpdateBytes, sctpChecksum } from './checksum.js';
 import { ipv6PseudoDstOffset } from './ipv6.js';
 import type { ParsedPacket } from './types.js';
-import { rd16, wr16, wr32 } from './wire.js';
+import { copyBytes, rd16, wr16, wr32 } from './wire.js';
 
 /** Set source and/or destination MAC (null leaves one unchanged). False if a MAC text is invalid. */
 export function setMacs(frame: Uint8Array, pkt: ParsedPacket, src: string | null, dst: string | null): boolean {
@@ -83,7 +83,7 @@ function rewriteEndpoint(frame: Uint8Array, pkt: ParsedPacket, which: 'src' | 'd
   if (port !== undefined && !hasPorts && !hasEchoId) return false;
 
   const addrOff = l3.offset + (v6 ? (which === 'src' ? 8 : 24) : which === 'src' ? 12 : 16);
-  const oldAddr = frame.slice(addrOff, addrOff + addr.length);
+  const oldAddr = copyBytes(frame, addrOff, addrOff + addr.length);
   frame.set(addr, addrOff);
   if (v6) {
     if (which === 'src') l3.src = formatIpv6(addr); else l3.dst = formatIpv6(addr);

@@ -4,7 +4,7 @@
 import { fail, isFail, type LayerResult, type ParseCtx } from './context.js';
 import { parseEthernet } from './ethernet.js';
 import type { GeneveOption, ParsedPacket, TunnelInfo } from './types.js';
-import { ETHERTYPE_TEB, rd16, rd24 } from './wire.js';
+import { ETHERTYPE_TEB, copyBytes, rd16, rd24 } from './wire.js';
 
 export const VXLAN_HEADER_LENGTH = 8;
 export const GENEVE_BASE_LENGTH = 8;
@@ -32,7 +32,7 @@ export function parseTunnel(
       if (p + 4 > optEnd) return fail('bad-geneve-options', `option header at ${p} crosses options end`);
       const dataLen = (f[p + 3] & 0x1f) * 4;
       if (p + 4 + dataLen > optEnd) return fail('bad-geneve-options', `option data of ${dataLen} bytes crosses options end`);
-      options.push({ class: rd16(f, p), type: f[p + 2], data: f.slice(p + 4, p + 4 + dataLen) });
+      options.push({ class: rd16(f, p), type: f[p + 2], data: copyBytes(f, p + 4, p + 4 + dataLen) });
       p += 4 + dataLen;
     }
     tunnel = {

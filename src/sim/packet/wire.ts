@@ -53,3 +53,11 @@ export function wr32(b: Uint8Array, o: number, v: number): void {
   b[o + 2] = (v >>> 8) & 0xff;
   b[o + 3] = v & 0xff;
 }
+
+/**
+ * Copy of bytes [start, end) as a plain Uint8Array. Not `.slice()`: on a Node
+ * Buffer that returns a view sharing memory, which would alias the frame.
+ */
+export function copyBytes(b: Uint8Array, start: number, end: number): Uint8Array {
+  return Uint8Array.prototype.slice.call(b, start, end);
+}

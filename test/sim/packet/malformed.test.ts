@@ -128,6 +128,8 @@ describe('packet/parse malformed reasons', () => {
     expect(r.ok && r.pkt.tunnel?.inner?.tunnel?.inner?.l4).to.deep.include({ kind: 'tcp', dstPort: 80 });
     const s = parsePacket(f, { maxTunnelDepth: 1 });
     expect(!s.ok && s.reason).to.equal('tunnel-depth');
+    const n = parsePacket(f, { maxTunnelDepth: Number.NaN });
+    expect(!n.ok && n.reason).to.equal('tunnel-depth');
   });
 
   it('zero UDP checksum is accepted over IPv4', () => {

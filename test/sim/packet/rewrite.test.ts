@@ -50,6 +50,13 @@ describe('packet/rewrite', () => {
     }
   });
 
+  it('works on Node Buffers (whose slice() is a view, not a copy)', () => {
+    const f = Buffer.from(buildFrame({ ipv4: V4, tcp: { sport: 1, dport: 2 }, payload: 'abc' }));
+    const p = parseOk(f);
+    expect(rewriteSrc(f, p, '172.16.5.5', 999)).to.equal(true);
+    expect(verifyChecksums(f)).to.deep.equal([]);
+  });
+
   it('a zero UDP checksum over IPv4 stays zero', () => {
     const f = buildFrame({ ipv4: V4, udp: { sport: 1, dport: 2, checksum: false }, payload: 'x' });
     const p = parseOk(f);
