@@ -8,7 +8,10 @@ import { withDriver } from './driver-session.js';
 import { printJson, renderTable } from './text-table.js';
 
 export interface Unsupported {
+  /** Tables the device does not declare at all. */
   readonly tables: string[];
+  /** Declared tables whose entries are stored but not applied to packets. */
+  readonly storedOnly: string[];
   readonly features: Feature[];
 }
 
@@ -18,6 +21,7 @@ export function unsupportedOf(d: DescribeResponse): Unsupported {
   const features = new Set(caps.features ?? []);
   return {
     tables: tableNames().filter((t) => !tables.has(t)),
+    storedOnly: (caps.tables ?? []).filter((t) => !t.appliedToPackets).map((t) => t.name ?? '?'),
     features: FeatureValues.filter((f) => f !== 'FEATURE_UNSPECIFIED' && !features.has(f)),
   };
 }
@@ -83,7 +87,11 @@ export function formatDescribe(d: DescribeResponse): string {
   out.push(
     section(
       'Not supported',
-      [`  tables:   ${missing.tables.join(', ') || '(none: every table is declared)'}`, `  features: ${missing.features.join(', ') || '(none)'}`].join('\n'),
+      [
+        `  tables absent:          ${missing.tables.join(', ') || '(none: every table is declared)'}`,
+        `  stored, not on packets: ${missing.storedOnly.join(', ') || '(none)'}`,
+        `  features absent:        ${missing.features.join(', ') || '(none)'}`,
+      ].join('\n'),
     ),
   );
   out.push(section('Notes', (caps.notes ?? []).map((n) => `  - ${n}`).join('\n') || '  (none)'));

@@ -22,6 +22,8 @@ export interface Verdict {
 export type AclIndex = ReadonlyMap<string, AclEntry>;
 
 const has = (s: string | undefined, re: RegExp) => re.test(s ?? '');
+/** Device details may use Unicode arrows; the CLI prints ASCII. */
+const arrows = (s: string) => s.replace(/\u2192/g, '->');
 
 function aclWords(step: TraceStep, acls: AclIndex, verb: string): string {
   const acl = step.ref ? acls.get(step.ref) : undefined;
@@ -48,8 +50,15 @@ function dropWords(r: InjectResponse, acls: AclIndex): string {
     const dir = has(reason, /egress/i) || has(decisive?.detail, /egress/i) ? 'egress' : 'ingress';
     return `isolated for ${dir}: default deny`;
   }
-  if (has(reason, /no[-_ ]?route/i) || has(decisive?.detail, /no route/i)) return decisive?.detail ? `no route (${decisive.detail})` : 'no route';
-  if (decisive?.table === 'route') return `route ${decisive.ref ?? ''} ${r.disposition === 'REJECTED' ? 'rejects' : 'drops'}: ${decisive.detail ?? ''}`.replace(/ +/g, ' ').trim();
+  if (has(reason, /no[-_ ]?route/i) || has(decisive?.detail, /no route/i)) {
+    return has(decisive?.detail, /^no route/i) ? arrows(decisive!.detail!) : decisive?.detail ? `no route (${arrows(decisive.detail)})` : 'no route';
+  }
+  if (decisive?.table === 'route') {
+    const what = decisive.detail ? arrows(decisive.detail) : `route ${decisive.ref ?? ''} ${reason ?? ''}`.trim();
+    // A reject route that came back DROPPED: the device discarded without answering.
+    const unanswered = r.disposition === 'DROPPED' && /reject/i.test(`${reason} ${decisive.detail}`) && !(r.emitted ?? []).length;
+    return unanswered ? `${what} (no ICMP unreachable sent)` : what;
+  }
   const detail = decisive?.detail ? `: ${decisive.detail}` : '';
   return `${reason ?? 'dropped'}${detail}`;
 }
@@ -61,8 +70,9 @@ function forwardWords(r: InjectResponse, acls: AclIndex): string {
   const parts: string[] = [];
   if (allow) parts.push(aclWords(allow, acls, 'allowed'));
   const route = [...trace].reverse().find((s) => s.table === 'route' || s.table === 'endpoint');
-  if (route) parts.push(route.table === 'endpoint' ? `local endpoint ${route.ref ?? ''}`.trim() : `via route ${route.ref ?? ''}`.trim());
-  return parts.join(', ');
+  if (route?.table === 'endpoint') parts.push(`to local endpoint ${route.ref ?? ''}`.trim());
+  else if (route) parts.push(`via ${route.detail ? arrows(route.detail) : `route ${route.ref ?? ''}`}`.trim());
+  return parts.join('; ');
 }
 
 export function verdictOf(r: InjectResponse, acls: AclIndex): Verdict {
