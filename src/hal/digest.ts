@@ -1,5 +1,12 @@
-// The state digest (hal-spec/README.md, "Generation and digest"): SHA-256 over
-// every readable entry, in an order any implementation can reproduce.
+// The state digest (hal-spec/README.md, "Generation and digest"). It is a
+// multiset hash so a device can keep it up to date per update instead of
+// rehashing its whole state on every write:
+//   record(e) = table name (UTF-8) || 0x00 || canonical encoding of e without
+//               write-only fields (deterministic proto3, fields in number order)
+//   S         = Σ SHA-256(record(e)) as 256-bit big-endian integers, mod 2^256
+//   digest    = "sha256:" || hex(SHA-256("xpuhal-state-v1" || S as 32 bytes))
+// Equal state gives equal digests on every implementation, whatever the order
+// of writes. It proves convergence; it is not meant to resist a forger.
 import { createHash } from 'node:crypto';
 import { encodeBody, redact } from './entries.js';
 import type { TableSchema } from './schema.js';
@@ -9,29 +16,39 @@ export interface DigestInput {
   readonly body: Record<string, unknown>;
 }
 
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
-  return a.length - b.length;
+const MOD = 1n << 256n;
+const DOMAIN = Buffer.from('xpuhal-state-v1');
+
+/** SHA-256 of one entry's digest record, as an integer. */
+export function recordHash(table: TableSchema, body: Record<string, unknown>): bigint {
+  const h = createHash('sha256');
+  h.update(table.name);
+  h.update(Buffer.from([0]));
+  h.update(encodeBody(table, redact(table, body)));
+  return BigInt(`0x${h.digest('hex')}`);
 }
 
-/**
- * For each entry: its table name, a 0x00 byte, a 4-byte big-endian length and
- * the entry's canonical encoding with write-only fields removed; records sorted
- * by table name, then by encoding bytes.
- */
-export function stateDigest(entries: Iterable<DigestInput>): string {
-  const records: { table: string; bytes: Uint8Array }[] = [];
-  for (const e of entries) records.push({ table: e.table.name, bytes: encodeBody(e.table, redact(e.table, e.body)) });
-  records.sort((a, b) => (a.table < b.table ? -1 : a.table > b.table ? 1 : compareBytes(a.bytes, b.bytes)));
-  const h = createHash('sha256');
-  const len = Buffer.alloc(4);
-  for (const r of records) {
-    h.update(r.table);
-    h.update(Buffer.from([0]));
-    len.writeUInt32BE(r.bytes.length);
-    h.update(len);
-    h.update(r.bytes);
+/** Keeps S as entries come and go. */
+export class DigestAccumulator {
+  private sum = 0n;
+
+  add(table: TableSchema, body: Record<string, unknown>): void {
+    this.sum = (this.sum + recordHash(table, body)) % MOD;
   }
-  return `sha256:${h.digest('hex')}`;
+
+  remove(table: TableSchema, body: Record<string, unknown>): void {
+    this.sum = (this.sum - recordHash(table, body) + MOD) % MOD;
+  }
+
+  value(): string {
+    const s = Buffer.from(this.sum.toString(16).padStart(64, '0'), 'hex');
+    return `sha256:${createHash('sha256').update(DOMAIN).update(s).digest('hex')}`;
+  }
+}
+
+/** The digest of a whole state at once. */
+export function stateDigest(entries: Iterable<DigestInput>): string {
+  const acc = new DigestAccumulator();
+  for (const e of entries) acc.add(e.table, e.body);
+  return acc.value();
 }

@@ -50,7 +50,6 @@ export class ReferenceDriver implements Hal {
   private readonly device: SimDevice;
   private readonly tables;
   private generation = 0;
-  private digestCache: { generation: number; digest: string } | undefined;
 
   constructor(options: ReferenceOptions = {}) {
     const ports = referencePorts(options.hostPorts ?? 16);
@@ -91,8 +90,7 @@ export class ReferenceDriver implements Hal {
   }
 
   private digest(): string {
-    if (this.digestCache?.generation !== this.generation) this.digestCache = { generation: this.generation, digest: this.device.store.digest() };
-    return this.digestCache.digest;
+    return this.device.store.digest();
   }
 
   async getState(): Promise<StateResponse> {

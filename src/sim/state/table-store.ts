@@ -7,10 +7,9 @@ import {
   describeKey,
   fieldsOf,
   joinPath,
-  stateDigest,
+  DigestAccumulator,
   tableCatalog,
   type Counters,
-  type DigestInput,
   type TableSchema,
   type UpdateStatus,
   type ValidUpdate,
@@ -82,6 +81,7 @@ export class TableStore {
   /** Bumped on every change of a table: lookup structures rebuild when it moves. */
   private readonly versions = new Map<string, number>();
   private undoLog: Undo[] | null = null;
+  private readonly acc = new DigestAccumulator();
 
   constructor(private readonly limits: Readonly<Record<string, TableLimits>>) {
     for (const t of tableCatalog().values()) {
@@ -97,6 +97,7 @@ export class TableStore {
   /** Installs a device-owned row (ports, zone 0) at start-up. */
   seed(table: TableSchema, key: string, body: Record<string, unknown>): void {
     this.tables.get(table.name)!.set(key, { table, key, body, deviceOwned: true, counters: { packets: 0, bytes: 0 } });
+    this.acc.add(table, body);
   }
 
   version(table: string): number {
@@ -124,10 +125,9 @@ export class TableStore {
     for (const t of this.tables.values()) yield* t.values();
   }
 
+  /** Kept per update, so reading it is O(1) (src/hal/digest.ts). */
   digest(): string {
-    const inputs: DigestInput[] = [];
-    for (const e of this.all()) inputs.push({ table: e.table, body: e.body });
-    return stateDigest(inputs);
+    return this.acc.value();
   }
 
   /** Runs `fn` so that `rollback()` can undo every change it made. */
@@ -206,7 +206,10 @@ export class TableStore {
     }
   }
 
-  private adjustRefs(e: StoredEntry, delta: 1 | -1): void {
+  /** Adds (1) or withdraws (-1) an entry's references and its digest share. */
+  private account(e: StoredEntry, delta: 1 | -1): void {
+    if (delta === 1) this.acc.add(e.table, e.body);
+    else this.acc.remove(e.table, e.body);
     for (const r of refsOf(e.table.type, e.body)) {
       const k = `${r.table}|${r.key}`;
       const n = (this.refCounts.get(k) ?? 0) + delta;
@@ -222,15 +225,15 @@ export class TableStore {
   private put(name: string, e: StoredEntry): void {
     const rows = this.tables.get(name)!;
     const before = rows.get(e.key);
-    if (before) this.adjustRefs(before, -1);
+    if (before) this.account(before, -1);
     rows.set(e.key, e);
-    this.adjustRefs(e, 1);
+    this.account(e, 1);
     this.bump(name);
     this.undoLog?.push(() => {
-      this.adjustRefs(e, -1);
+      this.account(e, -1);
       if (before) {
         rows.set(e.key, before);
-        this.adjustRefs(before, 1);
+        this.account(before, 1);
       } else rows.delete(e.key);
       this.bump(name);
     });
@@ -240,11 +243,11 @@ export class TableStore {
     const rows = this.tables.get(name)!;
     const before = rows.get(key)!;
     rows.delete(key);
-    this.adjustRefs(before, -1);
+    this.account(before, -1);
     this.bump(name);
     this.undoLog?.push(() => {
       rows.set(key, before);
-      this.adjustRefs(before, 1);
+      this.account(before, 1);
       this.bump(name);
     });
   }
