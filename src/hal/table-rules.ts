@@ -84,12 +84,12 @@ export const TABLE_RULES: Record<string, Rule> = {
     const want = AEAD_KEY[b.algorithm];
     if ((b.key?.length ?? 0) !== want) return bad('key', `${b.algorithm} needs a ${want}-byte key`, b.key ? 'FIELD_INVALID' : 'FIELD_MISSING');
     if ((b.salt?.length ?? 0) !== 4) return bad('salt', 'AES-GCM (RFC 4106) needs a 4-byte salt', b.salt ? 'FIELD_INVALID' : 'FIELD_MISSING');
+    if (b.replayWindow && b.direction === 'OUTBOUND') return bad('replayWindow', 'anti-replay applies to inbound SAs');
     if (b.mode === 'TUNNEL') {
       if (!b.tunnelSrc || !b.tunnelDst) return bad(b.tunnelSrc ? 'tunnelDst' : 'tunnelSrc', 'tunnel mode needs tunnelSrc and tunnelDst', 'FIELD_MISSING');
       return sameFamily(b.tunnelSrc, b.tunnelDst, 'tunnelSrc', 'tunnelDst');
     }
     if (b.tunnelSrc || b.tunnelDst) return bad(b.tunnelSrc ? 'tunnelSrc' : 'tunnelDst', 'transport mode has no tunnel addresses');
-    if (b.replayWindow && b.direction === 'OUTBOUND') return bad('replayWindow', 'anti-replay applies to inbound SAs');
     return null;
   },
   ipsecSpd: (b) => {

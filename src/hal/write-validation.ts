@@ -42,7 +42,9 @@ export function checkUpdate(raw: unknown, index: number): CheckedUpdate {
   const u = raw as Record<string, unknown>;
   const type = u.type;
   if (type !== 'INSERT' && type !== 'MODIFY' && type !== 'DELETE') {
-    return invalidStatus(type === undefined ? 'FIELD_MISSING' : 'FIELD_INVALID', 'type must be INSERT, MODIFY or DELETE', `${base}.type`);
+    // UPDATE_TYPE_UNSPECIFIED and absence are the same thing on the wire.
+    const missing = type === undefined || type === null || type === 'UPDATE_TYPE_UNSPECIFIED';
+    return invalidStatus(missing ? 'FIELD_MISSING' : 'FIELD_INVALID', 'type must be INSERT, MODIFY or DELETE', `${base}.type`);
   }
   for (const k of Object.keys(u)) if (k !== 'type' && k !== 'entry' && u[k] !== undefined) return invalidStatus('FIELD_INVALID', `Update has no field "${k}"`, `${base}.${k}`);
   const entry = u.entry;
