@@ -109,6 +109,12 @@ describe('hal/addresses', () => {
     ];
     for (const [input, want] of cases) it(`${input} -> ${want}`, () => expect(v6(input)).to.equal(want));
 
+    it('IPv4-mapped addresses are NOT written with a dotted tail (hal-spec/README.md §4.1: "::ffff:a00:1")', () => {
+      expect(v6('::ffff:10.0.0.1')).to.equal('::ffff:a00:1');
+      expect(v6('::ffff:a00:1')).to.equal('::ffff:a00:1');
+      expect(v6('0:0:0:0:0:ffff:192.0.2.1')).to.equal('::ffff:c000:201');
+    });
+
     it('formats from raw bytes', () => {
       expect(formatIpv6(words(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0))).to.equal('2001:db8::');
       expect(formatIpv6(words(0, 0, 0, 0, 0, 0, 0, 0))).to.equal('::');

@@ -144,9 +144,9 @@ describe('hal/write-validation', () => {
       expect(r.update.body).to.deep.equal({ stage: 'ACL_EGRESS', protocol: 0, priority: 7, log: true });
       expect(r.update.key).to.equal('["ACL_EGRESS",null,null,null,0,null,null,null,null,7]');
     });
-    it('UPDATE_TYPE_UNSPECIFIED is refused at updates[i].type (reason: see known-bugs.failing.ts BUG-6)', () => {
+    it('UPDATE_TYPE_UNSPECIFIED is FIELD_MISSING like an absent type (hal-spec §5.1)', () => {
       const r = checkUpdate({ type: 'UPDATE_TYPE_UNSPECIFIED', entry: { route: ROUTE } }, 0);
-      expect(r.ok ? null : [r.status.code, r.status.fieldPath]).to.deep.equal(['INVALID_ARGUMENT', 'updates[0].type']);
+      expect(r.ok ? null : [r.status.code, r.status.reason, r.status.fieldPath]).to.deep.equal(['INVALID_ARGUMENT', 'FIELD_MISSING', 'updates[0].type']);
     });
   });
 
@@ -254,6 +254,11 @@ describe('hal/write-validation', () => {
       expectStatus('ipsecSa', { ...SA, tunnelDst: '192.0.2.2' }, 'FIELD_INVALID', 'tunnelDst', 'transport mode has no tunnel addresses');
       expectStatus('ipsecSa', { ...SA, tunnelSrc: '192.0.2.1' }, 'FIELD_INVALID', 'tunnelSrc', 'transport mode has no tunnel addresses');
       expectStatus('ipsecSa', { ...SA, direction: 'OUTBOUND', replayWindow: 64 }, 'FIELD_INVALID', 'replayWindow', 'anti-replay applies to inbound SAs');
+      // hal-spec §5.5: in both modes.
+      const tunnel = { ...SA, mode: 'TUNNEL', tunnelSrc: '192.0.2.1', tunnelDst: '192.0.2.2' };
+      expectOk('ipsecSa', { ...tunnel, replayWindow: 64 });
+      expectOk('ipsecSa', { ...tunnel, direction: 'OUTBOUND' });
+      expectStatus('ipsecSa', { ...tunnel, direction: 'OUTBOUND', replayWindow: 64 }, 'FIELD_INVALID', 'replayWindow', 'anti-replay applies to inbound SAs');
     });
     it('ipsecSpd: saId only and always with SPD_PROTECT', () => {
       const SPD = { direction: 'OUTBOUND', priority: 5, srcPrefix: '10.0.0.0/8' };
