@@ -4,7 +4,7 @@
 
 export type IpFamily = 4 | 6;
 
-/** Parses a dotted quad strictly (no leading zeros, no shorthand). */
+/** Parses a dotted quad strictly (no leading zeros: elsewhere they read as octal). */
 export function parseIpv4(text: string): Uint8Array | null {
   const parts = text.split('.');
   if (parts.length !== 4) return null;
@@ -19,22 +19,23 @@ export function parseIpv4(text: string): Uint8Array | null {
   return out;
 }
 
-export function formatIpv4(b: Uint8Array): string {
-  return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+/** `offset` lets packet parsers format straight from a frame without copying. */
+export function formatIpv4(b: Uint8Array, offset = 0): string {
+  return `${b[offset]}.${b[offset + 1]}.${b[offset + 2]}.${b[offset + 3]}`;
 }
 
-/** Parses any RFC 4291 textual IPv6 form, including an embedded IPv4 tail. */
+/** Any RFC 4291 textual IPv6 form, an IPv4 tail included; zone ids are not accepted. */
 export function parseIpv6(text: string): Uint8Array | null {
-  if (text.length < 2 || text.length > 45 || !/^[0-9a-fA-F:.]+$/.test(text)) return null;
-  const halves = text.split('::');
-  if (halves.length > 2) return null;
-  const groupsOf = (s: string): number[] | null => {
+  if (text.length < 2 || text.length > 45) return null;
+  const dbl = text.indexOf('::');
+  if (dbl !== -1 && text.indexOf('::', dbl + 1) !== -1) return null;
+  const groupsOf = (s: string, allowV4Tail: boolean): number[] | null => {
     if (s === '') return [];
     const parts = s.split(':');
     const words: number[] = [];
     for (let i = 0; i < parts.length; i++) {
       const p = parts[i];
-      if (i === parts.length - 1 && p.includes('.')) {
+      if (allowV4Tail && i === parts.length - 1 && p.includes('.')) {
         const v4 = parseIpv4(p);
         if (!v4) return null;
         words.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
@@ -45,12 +46,17 @@ export function parseIpv6(text: string): Uint8Array | null {
     }
     return words;
   };
-  const head = groupsOf(halves[0]);
-  const tail = halves.length === 2 ? groupsOf(halves[1]) : [];
-  if (!head || !tail) return null;
-  if (halves.length === 1 && head.length !== 8) return null;
-  if (halves.length === 2 && head.length + tail.length > 7) return null;
-  const words = [...head, ...new Array(8 - head.length - tail.length).fill(0), ...tail];
+  let words: number[];
+  if (dbl === -1) {
+    const all = groupsOf(text, true);
+    if (!all || all.length !== 8) return null;
+    words = all;
+  } else {
+    const head = groupsOf(text.slice(0, dbl), false);
+    const tail = groupsOf(text.slice(dbl + 2), true);
+    if (!head || !tail || head.length + tail.length > 7) return null;
+    words = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+  }
   const out = new Uint8Array(16);
   words.forEach((w, i) => {
     out[2 * i] = w >> 8;
@@ -59,10 +65,14 @@ export function parseIpv6(text: string): Uint8Array | null {
   return out;
 }
 
-/** RFC 5952: lowercase, no leading zeros, the longest run (>1) of zero words as "::". */
-export function formatIpv6(b: Uint8Array): string {
+/**
+ * RFC 5952: lowercase, no leading zeros, the longest run (>= 2) of zero words as
+ * "::" (the first on a tie), IPv4-mapped addresses in mixed notation (§5).
+ */
+export function formatIpv6(b: Uint8Array, offset = 0): string {
   const words: number[] = [];
-  for (let i = 0; i < 8; i++) words.push((b[2 * i] << 8) | b[2 * i + 1]);
+  for (let i = 0; i < 8; i++) words.push((b[offset + 2 * i] << 8) | b[offset + 2 * i + 1]);
+  if (words.slice(0, 5).every((w) => w === 0) && words[5] === 0xffff) return `::ffff:${formatIpv4(b, offset + 12)}`;
   let bestStart = -1;
   let bestLen = 0;
   for (let i = 0; i < 8; ) {
@@ -137,6 +147,9 @@ export function parseMac(text: string): Uint8Array | null {
   return Uint8Array.from(text.split(':').map((h) => parseInt(h, 16)));
 }
 
-export function formatMac(b: Uint8Array): string {
-  return Array.from(b.subarray(0, 6), (x) => x.toString(16).padStart(2, '0')).join(':');
+const HEX2: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+export function formatMac(b: Uint8Array, offset = 0): string {
+  const o = offset;
+  return `${HEX2[b[o]]}:${HEX2[b[o + 1]]}:${HEX2[b[o + 2]]}:${HEX2[b[o + 3]]}:${HEX2[b[o + 4]]}:${HEX2[b[o + 5]]}`;
 }

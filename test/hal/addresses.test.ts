@@ -109,10 +109,10 @@ describe('hal/addresses', () => {
     ];
     for (const [input, want] of cases) it(`${input} -> ${want}`, () => expect(v6(input)).to.equal(want));
 
-    it('IPv4-mapped addresses are NOT written with a dotted tail (hal-spec/README.md §4.1: "::ffff:a00:1")', () => {
-      expect(v6('::ffff:10.0.0.1')).to.equal('::ffff:a00:1');
-      expect(v6('::ffff:a00:1')).to.equal('::ffff:a00:1');
-      expect(v6('0:0:0:0:0:ffff:192.0.2.1')).to.equal('::ffff:c000:201');
+    it('IPv4-mapped addresses are written with a dotted tail (RFC 5952 §5; hal-spec/README.md §4.1)', () => {
+      expect(v6('::ffff:10.0.0.1')).to.equal('::ffff:10.0.0.1');
+      expect(v6('::ffff:a00:1')).to.equal('::ffff:10.0.0.1');
+      expect(v6('0:0:0:0:0:ffff:192.0.2.1')).to.equal('::ffff:192.0.2.1');
     });
 
     it('formats from raw bytes', () => {

@@ -94,10 +94,10 @@ describe('hal/values', () => {
       expect(checkIp('2001:db8:0:0:0:0:0:1')).to.deep.equal({ reason: 'NOT_CANONICAL', message: '"2001:db8:0:0:0:0:0:1" is not canonical (RFC 5952): use "2001:db8::1"' });
       expect(checkIpv6('1.2.3.4')).to.deep.equal({ reason: 'FIELD_INVALID', message: '"1.2.3.4" is not an IPv6 address' });
       expect(checkIp('1.2.3.4')).to.equal(null);
-      // hal-spec §4.1: the IPv4-embedded tail is not canonical.
-      expect(checkIp('::ffff:a00:1')).to.equal(null);
-      expect(checkIp('::ffff:10.0.0.1')).to.deep.equal({ reason: 'NOT_CANONICAL', message: '"::ffff:10.0.0.1" is not canonical (RFC 5952): use "::ffff:a00:1"' });
-      expect(ip('::ffff:10.0.0.1')).to.equal('::ffff:a00:1');
+      // hal-spec §4.1 / RFC 5952 §5: IPv4-mapped addresses use the dotted tail.
+      expect(checkIp('::ffff:10.0.0.1')).to.equal(null);
+      expect(checkIp('::ffff:a00:1')).to.deep.equal({ reason: 'NOT_CANONICAL', message: '"::ffff:a00:1" is not canonical (RFC 5952): use "::ffff:10.0.0.1"' });
+      expect(ip('::ffff:a00:1')).to.equal('::ffff:10.0.0.1');
       expect(checkIpv4('1.2.3.04')).to.deep.equal({ reason: 'FIELD_INVALID', message: '"1.2.3.04" is not an IPv4 address' });
     });
     it('checkPrefix: invalid, non-canonical address, host bits', () => {
