@@ -81,6 +81,16 @@ function checkNumber(format: string | undefined, v: number): FormatProblem | nul
   return null;
 }
 
+/** Safe for messages: BigInt and cyclic values must not make validation throw. */
+function show(u: unknown): string {
+  if (typeof u === 'bigint') return `${u}n (a BigInt; use a number)`;
+  try {
+    return JSON.stringify(u) ?? String(u);
+  } catch {
+    return String(u);
+  }
+}
+
 function isDefault(v: unknown): boolean {
   return v === 0 || v === '' || v === false || (v instanceof Uint8Array && v.length === 0) || (Array.isArray(v) && v.length === 0);
 }
@@ -91,8 +101,8 @@ function validateValue(fs: FieldSchema, u: unknown, c: t.Context, opts: CodecOpt
   const rt = field.resolvedType;
   if (rt instanceof protobuf.Type) return messageCodec(rt, { forbidWriteOnly: opts.forbidWriteOnly }).validate(u, c);
   if (rt instanceof protobuf.Enum) {
-    if (typeof u !== 'string' || !(u in rt.values)) {
-      return fail(u, c, 'FIELD_INVALID', `${JSON.stringify(u)} is not a ${rt.name} (one of ${Object.keys(rt.values).join(', ')})`);
+    if (typeof u !== 'string' || !Object.hasOwn(rt.values, u)) {
+      return fail(u, c, 'FIELD_INVALID', `${show(u)} is not a ${rt.name} (one of ${Object.keys(rt.values).join(', ')})`);
     }
     if (fs.required && rt.values[u] === 0) return fail(u, c, 'FIELD_MISSING', `${fs.name} must be set (not ${u})`);
     return t.success(u);
@@ -100,7 +110,9 @@ function validateValue(fs: FieldSchema, u: unknown, c: t.Context, opts: CodecOpt
   switch (field.type) {
     case 'string': {
       if (typeof u !== 'string') return fail(u, c, 'FIELD_INVALID', `expected a string, got ${typeof u}`);
-      if (u === '') return fs.required ? fail(u, c, 'FIELD_MISSING', `${fs.name} is required`) : t.success(u);
+      if (u === '' && fs.required) return fail(u, c, 'FIELD_MISSING', `${fs.name} is required`);
+      // An empty string is the "unset" default, except where presence is explicit (a set oneof member or optional must be valid).
+      if (u === '' && !fs.oneof && !fs.explicitPresence) return t.success(u);
       const p = checkString(fs.format, u);
       return p ? fail(u, c, p.reason, p.message) : t.success(u);
     }
@@ -111,7 +123,7 @@ function validateValue(fs: FieldSchema, u: unknown, c: t.Context, opts: CodecOpt
       if (fs.required && u.length === 0) return fail('<bytes>', c, 'FIELD_MISSING', `${fs.name} is required`);
       return t.success(new Uint8Array(u));
     default: {
-      if (typeof u !== 'number' || !Number.isInteger(u)) return fail(u, c, 'FIELD_INVALID', `expected an integer, got ${JSON.stringify(u)}`);
+      if (typeof u !== 'number' || !Number.isInteger(u)) return fail(u, c, 'FIELD_INVALID', `expected an integer, got ${show(u)}`);
       const [lo, hi] = numberBounds(field);
       if (u < lo || u > hi) return fail(u, c, 'FIELD_INVALID', `${u} is out of range for ${field.type} (${lo}..${hi})`);
       if (u === 0 && fs.required) return fail(u, c, 'FIELD_MISSING', `${fs.name} is required`);

@@ -40,13 +40,13 @@ export function checkUpdate(raw: unknown, index: number): CheckedUpdate {
   const base = `updates[${index}]`;
   if (typeof raw !== 'object' || raw === null) return invalidStatus('FIELD_INVALID', 'an update must be an object', base);
   const u = raw as Record<string, unknown>;
+  for (const k of Object.keys(u)) if (k !== 'type' && k !== 'entry' && u[k] !== undefined) return invalidStatus('FIELD_INVALID', `Update has no field "${k}"`, `${base}.${k}`);
   const type = u.type;
   if (type !== 'INSERT' && type !== 'MODIFY' && type !== 'DELETE') {
     // UPDATE_TYPE_UNSPECIFIED and absence are the same thing on the wire.
     const missing = type === undefined || type === null || type === 'UPDATE_TYPE_UNSPECIFIED';
     return invalidStatus(missing ? 'FIELD_MISSING' : 'FIELD_INVALID', 'type must be INSERT, MODIFY or DELETE', `${base}.type`);
   }
-  for (const k of Object.keys(u)) if (k !== 'type' && k !== 'entry' && u[k] !== undefined) return invalidStatus('FIELD_INVALID', `Update has no field "${k}"`, `${base}.${k}`);
   const entry = u.entry;
   if (typeof entry !== 'object' || entry === null) return invalidStatus('FIELD_MISSING', 'entry is required', `${base}.entry`);
   const members = Object.entries(entry).filter(([, v]) => v !== undefined && v !== null);
