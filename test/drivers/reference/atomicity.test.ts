@@ -1,6 +1,6 @@
 // Batches: CONTINUE_ON_ERROR, ROLLBACK_ON_ERROR, DATAPLANE_ATOMIC; request-level errors.
 import { expect } from 'chai';
-import type { Atomicity, TableEntry, Update } from '../../../src/hal/generated/types.js';
+import type { Atomicity, Update } from '../../../src/hal/generated/types.js';
 import {
   ABORTED,
   OK,
@@ -16,11 +16,12 @@ import {
   snapshot,
   write,
   writeFailure,
+  type Entry,
 } from './fixtures.js';
 
-const nh = (id: string, port = 'uplink0'): TableEntry => ({ nexthop: { id, port: { portId: port, ip: '192.168.0.1' } } });
-const route = (prefix: string, nexthopId: string): TableEntry => ({ route: { prefix, nexthopId } });
-const neigh = (ip: string, mac = '02:bb:00:00:00:01'): TableEntry => ({ neighbor: { ip, mac } });
+const nh = (id: string, port = 'uplink0'): Entry => ({ nexthop: { id, port: { portId: port, ip: '192.168.0.1' } } });
+const route = (prefix: string, nexthopId: string): Entry => ({ route: { prefix, nexthopId } });
+const neigh = (ip: string, mac = '02:bb:00:00:00:01'): Entry => ({ neighbor: { ip, mac } });
 
 describe('reference driver: atomicity', () => {
   describe('CONTINUE_ON_ERROR', () => {

@@ -1,13 +1,12 @@
 // Capacity: a full table answers RESOURCE_EXHAUSTED/TABLE_FULL for that update
 // and nothing else changes; group size limits; describe() agrees with what was written.
 import { expect } from 'chai';
-import type { TableEntry } from '../../../src/hal/generated/types.js';
 import { tableCapability } from '../../../src/hal/capabilities.js';
-import { ABORTED, OK, del, expectUnchanged, expectUpdateError, ins, mod, newDevice, readTable, shape, snapshot, write, writeFailure } from './fixtures.js';
+import { ABORTED, OK, del, expectUnchanged, expectUpdateError, ins, mod, newDevice, readTable, shape, snapshot, write, writeFailure, type Entry } from './fixtures.js';
 
-const route = (i: number): TableEntry => ({ route: { prefix: `10.${i}.0.0/16`, drop: {} } });
+const route = (i: number): Entry => ({ route: { prefix: `10.${i}.0.0/16`, drop: {} } });
 const FULL = (i: number, member = 'route') => ({ code: 'RESOURCE_EXHAUSTED', reason: 'TABLE_FULL', fieldPath: `updates[${i}].entry.${member}` });
-const nexthops = (n: number): TableEntry[] => Array.from({ length: n }, (_, i) => ({ nexthop: { id: `nh${i}`, port: { portId: 'uplink0', dmac: '02:bb:00:00:00:01' } } }));
+const nexthops = (n: number): Entry[] => Array.from({ length: n }, (_, i) => ({ nexthop: { id: `nh${i}`, port: { portId: 'uplink0', dmac: '02:bb:00:00:00:01' } } }));
 
 async function usage(hal: Awaited<ReturnType<typeof newDevice>>['hal'], table: string) {
   const cap = tableCapability((await hal.describe()).capabilities!, table)!;

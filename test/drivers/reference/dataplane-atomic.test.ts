@@ -1,13 +1,13 @@
 // DATAPLANE_ATOMIC with packets: replacing a policy set (delete the old ACLs,
 // insert the new ones in one batch) — packets see the old or the new set, never a mix.
 import { expect } from 'chai';
-import type { InjectResponse, TableEntry, Update } from '../../../src/hal/generated/types.js';
-import { ABORTED, del, expectUnchanged, ins, send, shape, snapshot, topologyDevice, write, writeFailure, type Device, type Flow } from './fixtures.js';
+import type { InjectResponse, Update } from '../../../src/hal/generated/types.js';
+import { ABORTED, del, mod, expectUnchanged, ins, send, shape, snapshot, topologyDevice, write, writeFailure, type Device, type Flow, type Entry } from './fixtures.js';
 
 const OUTSIDE = '198.51.100.7';
 const flowTo = (dport: number): Flow => ({ src: OUTSIDE, dst: '10.0.0.10', proto: 'tcp', dport });
 
-const aclEntry = (set: 'old' | 'new', dport: number, action: 'ACL_ALLOW' | 'ACL_DENY'): TableEntry => ({
+const aclEntry = (set: 'old' | 'new', dport: number, action: 'ACL_ALLOW' | 'ACL_DENY'): Entry => ({
   acl: {
     stage: 'ACL_INGRESS',
     endpointId: 'ep-a',
@@ -45,7 +45,7 @@ describe('reference driver: DATAPLANE_ATOMIC with packets', () => {
   beforeEach(async () => {
     d = await topologyDevice();
     await write(d.hal, [
-      { type: 'MODIFY', entry: { endpoint: { ip: '10.0.0.10', portId: 'host0', mac: '02:aa:00:00:00:0a', endpointId: 'ep-a', isolatedIngress: true } } },
+      mod({ endpoint: { ip: '10.0.0.10', portId: 'host0', mac: '02:aa:00:00:00:0a', endpointId: 'ep-a', isolatedIngress: true } }),
       ...OLD.map(ins),
     ]);
   });

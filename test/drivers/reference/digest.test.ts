@@ -1,12 +1,11 @@
 // Generation and digest: generation counts successful writes; the digest is a
 // function of state alone (same state, same digest, whatever the history).
 import { expect } from 'chai';
-import type { TableEntry } from '../../../src/hal/generated/types.js';
 import { stateDigest } from '../../../src/hal/digest.js';
 import { tableByName } from '../../../src/hal/schema.js';
-import { PREREQ, SAMPLES, del, ins, installPrereqs, mod, newDevice, write, writeFailure } from './fixtures.js';
+import { PREREQ, SAMPLES, del, ins, installPrereqs, mod, newDevice, write, writeFailure, type Entry } from './fixtures.js';
 
-const neigh = (ip: string, mac = '02:bb:00:00:00:01'): TableEntry => ({ neighbor: { ip, mac } });
+const neigh = (ip: string, mac = '02:bb:00:00:00:01'): Entry => ({ neighbor: { ip, mac } });
 
 describe('reference driver: generation and digest', () => {
   it('a fresh device is at generation 0 with a well-formed digest, equal across devices', async () => {

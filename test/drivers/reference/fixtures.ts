@@ -15,7 +15,22 @@ import type {
   WriteRequest,
   WriteResponse,
 } from '../../../src/hal/generated/types.js';
+import type { IpAddress, IpPrefix, L4Port, Mac, Spi, Vni } from '../../../src/hal/values.js';
 import { buildFrame, type FrameSpec } from '../../../src/sim/packet/index.js';
+
+/** A TableEntry written with plain strings and numbers where the HAL types are branded. */
+type Unbrand<T> = T extends IpAddress | IpPrefix | Mac
+  ? string
+  : T extends L4Port | Vni | Spi
+    ? number
+    : T extends Uint8Array
+      ? Uint8Array
+      : T extends readonly (infer U)[]
+        ? Unbrand<U>[]
+        : T extends object
+          ? { [K in keyof T]: Unbrand<T[K]> }
+          : T;
+export type Entry = Unbrand<TableEntry>;
 
 // ------------------------------------------------------------------ device
 
@@ -34,9 +49,9 @@ export async function newDevice(opts: ReferenceOptions = {}): Promise<Device> {
 
 // ------------------------------------------------------------------ writes
 
-export const ins = (entry: TableEntry): Update => ({ type: 'INSERT', entry });
-export const mod = (entry: TableEntry): Update => ({ type: 'MODIFY', entry });
-export const del = (entry: TableEntry): Update => ({ type: 'DELETE', entry });
+export const ins = (entry: Entry): Update => ({ type: 'INSERT', entry: entry as TableEntry });
+export const mod = (entry: Entry): Update => ({ type: 'MODIFY', entry: entry as TableEntry });
+export const del = (entry: Entry): Update => ({ type: 'DELETE', entry: entry as TableEntry });
 
 export function write(hal: ReferenceDriver, updates: Update[], atomicity?: Atomicity, extra: Partial<WriteRequest> = {}): Promise<WriteResponse> {
   return hal.write({ ...(atomicity && { atomicity }), updates, ...extra });
@@ -108,8 +123,8 @@ export async function expectUnchanged(hal: ReferenceDriver, before: Snapshot): P
 }
 
 /** Client-written (not device-owned) entries of one table. */
-export async function readTable(hal: ReferenceDriver, table: string): Promise<TableEntry[]> {
-  return (await hal.read({ tables: [table] })).filter((r) => !r.deviceOwned).map((r) => r.entry!);
+export async function readTable(hal: ReferenceDriver, table: string): Promise<Entry[]> {
+  return (await hal.read({ tables: [table] })).filter((r) => !r.deviceOwned).map((r) => r.entry as Entry);
 }
 
 // ------------------------------------------------------------------ samples
@@ -124,32 +139,32 @@ export const TLS_RX_KEY = bytes(16, 0xe7);
 export const TLS_RX_IV = bytes(12, 0x7e);
 
 /** Objects the samples refer to. */
-export const PREREQ: Record<string, TableEntry> = {
+export const PREREQ = {
   nh1: { nexthop: { id: 'nh1', port: { portId: 'uplink0', ip: '192.168.0.1' } } },
   nh2: { nexthop: { id: 'nh2', port: { portId: 'uplink1', ip: '192.168.1.1' } } },
   bg1: { backendGroup: { id: 'bg1', members: [{ ip: '10.1.0.1', port: 80 }] } },
   pol1: { policer: { id: 'pol1', mode: 'SRTCM', cir: 1000, cbs: 1500 } },
   pol2: { policer: { id: 'pol2', mode: 'SRTCM', cir: 2000, cbs: 3000 } },
   sa1: { ipsecSa: { id: 'sa1', spi: 4096, direction: 'OUTBOUND', mode: 'TRANSPORT', algorithm: 'AES_GCM_128', key: SA_KEY, salt: SA_SALT } },
-};
+} satisfies Record<string, Entry>;
 
 export interface Sample {
   /** Table name (snake_case) and TableEntry member (camelCase). */
   readonly table: string;
   readonly member: string;
   readonly needs: (keyof typeof PREREQ)[];
-  readonly entry: TableEntry;
+  readonly entry: Entry;
   /** What reads return for `entry` (canonical, write-only fields removed). */
-  readonly read: TableEntry;
+  readonly read: Entry;
   /** Same key, different non-key content. */
-  readonly modified: TableEntry;
-  readonly modifiedRead: TableEntry;
+  readonly modified: Entry;
+  readonly modifiedRead: Entry;
   /** The key alone (what a DELETE carries). */
-  readonly key: TableEntry;
+  readonly key: Entry;
 }
 
 function sample(table: string, member: string, needs: Sample['needs'], entry: object, read: object | null, modified: object, modifiedRead: object | null, key: object): Sample {
-  const wrap = (b: object) => ({ [member]: b }) as TableEntry;
+  const wrap = (b: object) => ({ [member]: b }) as Entry;
   return { table, member, needs, entry: wrap(entry), read: wrap(read ?? entry), modified: wrap(modified), modifiedRead: wrap(modifiedRead ?? modified), key: wrap(key) };
 }
 
@@ -252,7 +267,7 @@ export const MAC = {
  * 192.168.1.1) with neighbors; IPv6 next hop nh-up6 (uplink0 via fe80::1);
  * default routes 0.0.0.0/0 → nh-up0 and ::/0 → nh-up6.
  */
-export const TOPOLOGY: TableEntry[] = [
+export const TOPOLOGY: Entry[] = [
   { endpoint: { ip: '10.0.0.10', portId: 'host0', mac: MAC.epA, endpointId: 'ep-a' } },
   { endpoint: { ip: '2001:db8:a::10', portId: 'host0', mac: MAC.epA, endpointId: 'ep-a' } },
   { endpoint: { ip: '10.0.0.11', portId: 'host1', mac: MAC.epB, endpointId: 'ep-b' } },

@@ -1,8 +1,7 @@
 // Referential integrity: missing references are refused at their exact field
 // path; referenced objects cannot be deleted (no cascade) until the referrer goes.
 import { expect } from 'chai';
-import type { TableEntry } from '../../../src/hal/generated/types.js';
-import { PREREQ, del, expectUnchanged, expectUpdateError, ins, mod, newDevice, readTable, snapshot, write } from './fixtures.js';
+import { PREREQ, del, expectUnchanged, expectUpdateError, ins, mod, newDevice, readTable, snapshot, write, type Entry } from './fixtures.js';
 
 const MISSING = (path: string) => ({ code: 'NOT_FOUND', reason: 'REFERENCE_MISSING', fieldPath: `updates[0].entry.${path}` });
 const IN_USE = (member: string) => ({ code: 'FAILED_PRECONDITION', reason: 'OBJECT_IN_USE', fieldPath: `updates[0].entry.${member}` });
@@ -10,8 +9,8 @@ const IN_USE = (member: string) => ({ code: 'FAILED_PRECONDITION', reason: 'OBJE
 interface RefCase {
   name: string;
   /** Objects present before the insert. */
-  present: TableEntry[];
-  entry: TableEntry;
+  present: Entry[];
+  entry: Entry;
   path: string;
 }
 
@@ -82,12 +81,12 @@ describe('reference driver: referential integrity', () => {
 
   interface InUseCase {
     name: string;
-    object: TableEntry;
-    objectKey: TableEntry;
+    object: Entry;
+    objectKey: Entry;
     member: string;
-    referrer: TableEntry;
-    referrerKey: TableEntry;
-    extra?: TableEntry[];
+    referrer: Entry;
+    referrerKey: Entry;
+    extra?: Entry[];
   }
   const IN_USE_CASES: InUseCase[] = [
     { name: 'nexthop used by a route', object: PREREQ.nh1, objectKey: { nexthop: { id: 'nh1' } }, member: 'nexthop', referrer: { route: { prefix: '10.0.0.0/8', nexthopId: 'nh1' } }, referrerKey: { route: { prefix: '10.0.0.0/8' } } },

@@ -1,7 +1,6 @@
 // Real frames through the reference walk: output bytes are compared with a frame
 // built independently (new MACs, TTL / hop limit one less, valid checksums).
 import { expect } from 'chai';
-import type { TableEntry } from '../../../src/hal/generated/types.js';
 import { buildFrame, verifyChecksums } from '../../../src/sim/packet/index.js';
 import {
   MAC,
@@ -20,11 +19,12 @@ import {
   write,
   type Device,
   type Flow,
+  type Entry,
 } from './fixtures.js';
 
 const OUTSIDE = '198.51.100.7';
-const fixedNh = (id: string, port: string, dmac: string): TableEntry => ({ nexthop: { id, port: { portId: port, dmac } } });
-const acl = (a: Record<string, unknown>): TableEntry => ({ acl: a as TableEntry['acl'] });
+const fixedNh = (id: string, port: string, dmac: string): Entry => ({ nexthop: { id, port: { portId: port, dmac } } });
+const acl = (a: Record<string, unknown>): Entry => ({ acl: a as Entry['acl'] });
 
 describe('reference driver: packets', () => {
   let d: Device;
@@ -510,7 +510,7 @@ describe('reference driver: packets', () => {
       for (let i = 0; i < 3; i++) await d.hal.inject({ portId: 'uplink0', frame: tcp });
       for (let i = 0; i < 2; i++) await d.hal.inject({ portId: 'host0', frame: udp });
       const recs = await d.hal.read({ tables: ['acl', 'route', 'endpoint'], includeCounters: true });
-      const counters = (pred: (e: TableEntry) => boolean) => recs.find((r) => pred(r.entry!))!.counters;
+      const counters = (pred: (e: Entry) => boolean) => recs.find((r) => pred(r.entry!))!.counters;
       expect(counters((e) => e.acl?.protocol === 6)).to.deep.equal({ packets: 3, bytes: 3 * tcp.length });
       expect(counters((e) => e.acl?.protocol === 17)).to.deep.equal({ packets: 0, bytes: 0 });
       expect(counters((e) => e.route?.prefix === '0.0.0.0/0')).to.deep.equal({ packets: 2, bytes: 2 * udp.length });

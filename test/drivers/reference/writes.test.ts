@@ -2,7 +2,6 @@
 // write-only key material, device-owned rows.
 import { expect } from 'chai';
 import { isDeepStrictEqual } from 'node:util';
-import type { TableEntry } from '../../../src/hal/generated/types.js';
 import { tableCatalog } from '../../../src/hal/schema.js';
 import {
   OK,
@@ -25,6 +24,7 @@ import {
   write,
   writeFailure,
   type Sample,
+  type Entry,
 } from './fixtures.js';
 
 async function deviceWith(s: Sample) {
@@ -144,7 +144,7 @@ describe('reference driver: writes', () => {
 
     it('an invalid key length is reported by path without echoing the bytes', async () => {
       const d = await newDevice();
-      const bad = { ipsecSa: { id: 'sa-x', spi: 0x2000, direction: 'INBOUND', mode: 'TRANSPORT', algorithm: 'AES_GCM_256', key: SA_KEY, salt: new Uint8Array(4).fill(0x5a) } } as TableEntry;
+      const bad = { ipsecSa: { id: 'sa-x', spi: 0x2000, direction: 'INBOUND', mode: 'TRANSPORT', algorithm: 'AES_GCM_256', key: SA_KEY, salt: new Uint8Array(4).fill(0x5a) } } as Entry;
       const st = await expectUpdateError(d.hal, ins(bad), { code: 'INVALID_ARGUMENT', reason: 'FIELD_INVALID', fieldPath: 'updates[0].entry.ipsecSa.key' });
       expect(leaks(JSON.stringify(st) + st.message)).to.deep.equal([]);
     });
@@ -155,7 +155,7 @@ describe('reference driver: writes', () => {
       const sa = SAMPLES.find((s) => s.table === 'ipsec_sa')!;
       await write(a.hal, [ins(sa.entry)]);
       const body = { ...(sa.entry.ipsecSa as object), key: new Uint8Array(16).fill(1) };
-      await write(b.hal, [ins({ ipsecSa: body } as TableEntry)]);
+      await write(b.hal, [ins({ ipsecSa: body } as Entry)]);
       expect((await a.hal.getState()).digest).to.equal((await b.hal.getState()).digest);
     });
   });
@@ -289,11 +289,11 @@ describe('reference driver: writes', () => {
       const { statuses } = await writeFailure(
         d.hal.write({
           updates: [
-            { type: 'INSERT', entry: {} },
-            { type: 'INSERT', entry: { bogus: {} } as unknown as TableEntry },
-            { type: 'INSERT', entry: { neighbor: { mac: '02:bb:00:00:00:01' } } },
-            { type: 'INSERT', entry: { route: { prefix: '10.0.0.0/8' } } },
-            { entry: { route: { prefix: '10.0.0.0/8', drop: {} } } },
+            ins({}),
+            ins({ bogus: {} } as unknown as Entry),
+            ins({ neighbor: { mac: '02:bb:00:00:00:01' } }),
+            ins({ route: { prefix: '10.0.0.0/8' } }),
+            { ...ins({ route: { prefix: '10.0.0.0/8', drop: {} } }), type: undefined },
           ],
         }),
         5,
