@@ -163,9 +163,9 @@ export class TableStore {
     const existing = rows.get(u.key);
     switch (u.type) {
       case 'INSERT': {
-        // Ports are never inserted, existing or not: say so rather than "exists".
-        if (u.table.deviceOwnedRows && name === 'port') throw HalError.of('DEVICE_OWNED', 'ports are created by the device, not inserted', path);
+        // hal-spec §5.4: existence (step 5) is checked before device-owned rows (step 6).
         if (existing) throw HalError.of('ENTRY_EXISTS', `${describeKey(u.table, u.body)} already exists`, path);
+        if (u.table.deviceOwnedRows && name === 'port') throw HalError.of('DEVICE_OWNED', 'ports are created by the device, not inserted', path);
         this.checkRefs(u.table, u.body, path);
         this.checkGroup(name, u.body, limits, path);
         if (rows.size >= limits.maxEntries) throw HalError.of('TABLE_FULL', `${name} is full (${limits.maxEntries} entries)`, path);
