@@ -228,10 +228,11 @@ describe('reference driver: writes', () => {
       await expectUnchanged(d.hal, before);
     });
 
-    it('inserting an existing port fails DEVICE_OWNED too (ports are never inserted)', async () => {
+    it('inserting an existing port fails ENTRY_EXISTS (hal-spec §5.4: existence is checked before device-owned rows)', async () => {
       const d = await newDevice();
       const before = await snapshot(d.hal);
-      await expectUpdateError(d.hal, ins({ port: { id: 'host0', adminUp: true } }), { code: 'FAILED_PRECONDITION', reason: 'DEVICE_OWNED', fieldPath: 'updates[0].entry.port' });
+      await expectUpdateError(d.hal, ins({ port: { id: 'host0', adminUp: true } }), { code: 'ALREADY_EXISTS', reason: 'ENTRY_EXISTS', fieldPath: 'updates[0].entry.port' });
+      await expectUpdateError(d.hal, ins({ ctZone: {} }), { code: 'ALREADY_EXISTS', reason: 'ENTRY_EXISTS', fieldPath: 'updates[0].entry.ctZone' });
       await expectUnchanged(d.hal, before);
     });
 
