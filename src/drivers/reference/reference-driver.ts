@@ -32,6 +32,12 @@ import {
   type UpdateStatus,
   type WriteRequest,
   type WriteResponse,
+  type FieldSchema,
+  type FormatProblem,
+  checkId,
+  checkIp,
+  checkMac,
+  checkPrefix,
 } from '../../hal/index.js';
 import { SimDevice } from '../../sim/device.js';
 import type { TableLimits } from '../../sim/state/table-store.js';
@@ -152,24 +158,25 @@ export class ReferenceDriver implements Hal {
     });
     const filters = req.filters ?? [];
     if (filters.length && schemas.length !== 1) throw HalError.of('FIELD_INVALID', 'filters need exactly one table', 'filters');
-    filters.forEach((f, i) => {
-      if (!schemas[0].keyFields.some((k) => k.name === f.field)) {
-        throw HalError.of('FIELD_INVALID', `"${f.field}" is not a key field of ${schemas[0].name} (${schemas[0].keyFields.map((k) => k.name).join(', ')})`, `filters[${i}].field`);
+    // hal-spec §8: scalar key fields only (not RANGE), KEY_MISMATCH otherwise;
+    // `equals` valid and canonical for the field; absent values compare as their default.
+    const keys = filters.map((f, i) => {
+      const k = schemas[0].keyFields.find((x) => x.name === f.field);
+      if (!k || k.match === 'RANGE') {
+        const names = schemas[0].keyFields.filter((x) => x.match !== 'RANGE').map((x) => x.name);
+        throw HalError.of('KEY_MISMATCH', `"${f.field}" is not a filterable key field of ${schemas[0].name} (${names.join(', ')})`, `filters[${i}].field`);
       }
+      const p = filterProblem(k, f.equals ?? '');
+      if (p) throw HalError.of(p.reason, p.message, `filters[${i}].equals`);
+      return k;
     });
     const out: EntryRecord[] = [];
     for (const t of schemas) {
-      const rows = [...this.device.store.entries(t.name)].filter((e) =>
-        filters.every((f) => {
-          const v = e.body[f.field!];
-          const text = v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
-          return text === (f.equals ?? '');
-        }),
-      );
+      const rows = [...this.device.store.entries(t.name)].filter((e) => filters.every((f, i) => filterText(keys[i], e.body[f.field!]) === (f.equals ?? '')));
       rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       for (const e of rows) {
         const rec: EntryRecord = { entry: makeEntry(memberOf(t.name), redact(t, e.body)) };
-        if (req.includeCounters) rec.counters = this.device.store.countersOf(e);
+        if (req.includeCounters && this.tables[t.name].perEntryCounters) rec.counters = this.device.store.countersOf(e);
         if (e.deviceOwned) rec.deviceOwned = true;
         out.push(rec);
       }
@@ -237,4 +244,27 @@ export class ReferenceDriver implements Hal {
   async close(): Promise<void> {}
 }
 
+/** The enum value names of a field, when it is an enum. */
+function enumValues(k: FieldSchema): Record<string, number> | undefined {
+  return (k.field.resolvedType as { values?: Record<string, number> } | null)?.values;
+}
 
+/** A key value as Read filters compare it (hal-spec §8). */
+function filterText(k: FieldSchema, v: unknown): string {
+  if (v !== undefined) return String(v);
+  if (k.explicitPresence || k.match === 'OPTIONAL' || k.match === 'PREFIX' || k.field.type === 'string') return '';
+  const values = enumValues(k);
+  if (values) return Object.keys(values).find((n) => values[n] === 0) ?? '';
+  return '0';
+}
+
+function filterProblem(k: FieldSchema, text: string): FormatProblem | null {
+  if (text === '' && (k.explicitPresence || k.match === 'OPTIONAL' || k.match === 'PREFIX')) return null;
+  const values = enumValues(k);
+  if (values) return text in values ? null : { reason: 'FIELD_INVALID', message: `"${text}" is not one of ${Object.keys(values).join(', ')}` };
+  if (k.field.type === 'string') {
+    const check = { IP: checkIp, IP_PREFIX: checkPrefix, MAC: checkMac, ID: checkId }[k.format as string];
+    return check ? check(text) : null;
+  }
+  return /^(0|[1-9][0-9]*)$/.test(text) ? null : { reason: 'FIELD_INVALID', message: `"${text}" is not a decimal number` };
+}
