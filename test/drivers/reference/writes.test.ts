@@ -202,7 +202,7 @@ describe('reference driver: writes', () => {
       const r = await d.hal.read({ tables: ['route'], filters: [{ field: 'prefix', equals: '10.1.0.0/16' }] });
       expect(r).to.deep.equal([{ entry: { route: { prefix: '10.1.0.0/16', reject: {} } } }]);
       const err = await rejection(d.hal.read({ tables: ['route'], filters: [{ field: 'drop', equals: '' }] }));
-      expect([err.code, err.reason, err.fieldPath]).to.deep.equal(['INVALID_ARGUMENT', 'FIELD_INVALID', 'filters[0].field']);
+      expect([err.code, err.reason, err.fieldPath]).to.deep.equal(['INVALID_ARGUMENT', 'KEY_MISMATCH', 'filters[0].field']);
       const err2 = await rejection(d.hal.read({ tables: ['no_such_table'] }));
       expect([err2.code, err2.reason, err2.fieldPath]).to.deep.equal(['INVALID_ARGUMENT', 'FIELD_INVALID', 'tables[0]']);
     });
