@@ -113,7 +113,12 @@ export class SimDevice {
       this.captured.push(e);
     }
     const depth = this.spec.captureDepth * this.portSpecs.size;
-    if (this.captured.length > depth) this.captured.splice(0, this.captured.length - depth);
+    if (this.captured.length > depth) {
+      // hal-spec §14.2: the oldest uncaptured packets are discarded and counted.
+      const lost = this.captured.length - depth;
+      this.captured.splice(0, lost);
+      this.drops.set('capture-overflow', (this.drops.get('capture-overflow') ?? 0) + lost);
+    }
     return result;
   }
 
