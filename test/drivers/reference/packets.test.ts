@@ -12,6 +12,7 @@ import {
   hex,
   ins,
   mod,
+  newDevice,
   portMac,
   rejection,
   send,
@@ -494,6 +495,21 @@ describe('reference driver: packets', () => {
     it('an unknown port in the filter is NOT_FOUND at portIds[i]', async () => {
       const err = await rejection(d.hal.capture({ portIds: ['host0', 'nope'] }));
       expect([err.code, err.reason, err.fieldPath]).to.deep.equal(['NOT_FOUND', 'ENTRY_NOT_FOUND', 'portIds[1]']);
+    });
+
+    it('beyond the buffer the oldest packets are discarded and counted as capture-overflow', async () => {
+      // 2 ports × 4096 per port = 8192 packets kept.
+      const small = await newDevice({ hostPorts: 0 });
+      await write(small.hal, [ins(fixedNh('nh-u1', 'uplink1', '02:dd:00:00:00:01')), ins({ route: { prefix: '60.0.0.0/8', nexthopId: 'nh-u1' } })]);
+      const frames = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => frameIn(small, 'uplink0', { src: OUTSIDE, dst: '60.0.0.1', sport: 1000 + i }));
+      for (let i = 0; i < 8200; i++) await small.hal.inject({ portId: 'uplink0', frame: frames[i % 10] });
+      const c = await small.hal.getCounters();
+      expect(c.drops).to.deep.equal({ 'capture-overflow': 8 });
+      expect(c.emitted!.packets).to.equal(8200);
+      const got = (await small.hal.capture({})).packets!;
+      expect(got).to.have.length(8192);
+      // The oldest 8 went: the first kept is packet 8 (source port 1008).
+      expect((got[0].frame![14 + 20] << 8) | got[0].frame![14 + 21]).to.equal(1008);
     });
 
     it('dropped packets are not captured', async () => {
