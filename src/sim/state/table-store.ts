@@ -167,6 +167,7 @@ export class TableStore {
         if (existing) throw HalError.of('ENTRY_EXISTS', `${describeKey(u.table, u.body)} already exists`, path);
         if (u.table.deviceOwnedRows && name === 'port') throw HalError.of('DEVICE_OWNED', 'ports are created by the device, not inserted', path);
         this.checkRefs(u.table, u.body, path);
+        this.checkUnderlay(name, u.body, path, undefined);
         this.checkGroup(name, u.body, limits, path);
         if (rows.size >= limits.maxEntries) throw HalError.of('TABLE_FULL', `${name} is full (${limits.maxEntries} entries)`, path);
         this.put(name, { table: u.table, key: u.key, body: u.body, deviceOwned: false, counters: { packets: 0, bytes: 0 } });
@@ -175,6 +176,7 @@ export class TableStore {
       case 'MODIFY': {
         if (!existing) throw HalError.of('ENTRY_NOT_FOUND', `${describeKey(u.table, u.body)} does not exist`, path);
         this.checkRefs(u.table, u.body, path);
+        this.checkUnderlay(name, u.body, path, existing);
         this.checkGroup(name, u.body, limits, path);
         this.put(name, { ...existing, body: u.body });
         return;
@@ -194,6 +196,24 @@ export class TableStore {
     for (const r of refsOf(table.type, body)) {
       if (!this.tables.get(r.table)!.has(r.key)) {
         throw HalError.of('REFERENCE_MISSING', `${r.table} ${JSON.parse(r.key)[0]} does not exist`, joinPath(path, r.path));
+      }
+    }
+  }
+
+  /**
+   * hal-spec §6.2: a tunnel's underlay next hop must be a port next hop, and a
+   * next hop some tunnel uses as underlay cannot be turned into a tunnel next hop.
+   */
+  private checkUnderlay(name: string, body: Record<string, unknown>, path: string, existing: StoredEntry | undefined): void {
+    if (name === 'tunnel' && body.underlayNexthopId) {
+      const nh = this.object('nexthop', body.underlayNexthopId as string);
+      if (nh && !nh.body.port) throw HalError.of('FIELD_INVALID', `underlay next hop ${body.underlayNexthopId} is not a port next hop`, joinPath(path, 'underlayNexthopId'));
+    }
+    if (name === 'nexthop' && existing && !body.port) {
+      for (const t of this.entries('tunnel')) {
+        if (t.body.underlayNexthopId === body.id) {
+          throw HalError.of('OBJECT_IN_USE', `next hop ${body.id} is the underlay of tunnel ${t.body.id as string} and must stay a port next hop`, path);
+        }
       }
     }
   }
