@@ -138,6 +138,30 @@ describe('reference driver: referential integrity', () => {
     await write(d.hal, [mod({ ecmpGroup: { id: 'g2', members: [] } }), del({ nexthop: { id: 'nh1' } })]);
   });
 
+  describe('underlay next hops (hal-spec §6.2)', () => {
+    const tunnel = (id: string, underlay: string): Entry => ({ tunnel: { id, type: 'VXLAN', localIp: '192.0.2.1', remoteIp: '192.0.2.2', underlayNexthopId: underlay } });
+
+    it('a tunnel whose underlay is a tunnel next hop is FIELD_INVALID at underlayNexthopId', async () => {
+      const d = await newDevice();
+      await write(d.hal, [ins(PREREQ.nh1), ins(tunnel('t1', 'nh1')), ins({ nexthop: { id: 'nh-t1', tunnelId: 't1' } })]);
+      const before = await snapshot(d.hal);
+      await expectUpdateError(d.hal, ins(tunnel('t2', 'nh-t1')), { code: 'INVALID_ARGUMENT', reason: 'FIELD_INVALID', fieldPath: 'updates[0].entry.tunnel.underlayNexthopId' });
+      await expectUpdateError(d.hal, mod(tunnel('t1', 'nh-t1')), { code: 'INVALID_ARGUMENT', reason: 'FIELD_INVALID', fieldPath: 'updates[0].entry.tunnel.underlayNexthopId' });
+      await expectUnchanged(d.hal, before);
+    });
+
+    it('turning a next hop used as underlay into a tunnel next hop is OBJECT_IN_USE; other changes are fine', async () => {
+      const d = await newDevice();
+      await write(d.hal, [ins(PREREQ.nh1), ins(tunnel('t1', 'nh1'))]);
+      const before = await snapshot(d.hal);
+      await expectUpdateError(d.hal, mod({ nexthop: { id: 'nh1', tunnelId: 't1' } }), { code: 'FAILED_PRECONDITION', reason: 'OBJECT_IN_USE', fieldPath: 'updates[0].entry.nexthop' });
+      await expectUnchanged(d.hal, before);
+      await write(d.hal, [mod({ nexthop: { id: 'nh1', port: { portId: 'uplink1', dmac: '02:bb:00:00:00:01' } } })]);
+      // Once no tunnel uses it as underlay, it may become a tunnel next hop.
+      await write(d.hal, [ins(PREREQ.nh2), mod(tunnel('t1', 'nh2')), mod({ nexthop: { id: 'nh1', tunnelId: 't1' } })]);
+    });
+  });
+
   it('a duplicate member in an ECMP group is FIELD_INVALID at members[i]', async () => {
     const d = await newDevice();
     await write(d.hal, [ins(PREREQ.nh1)]);
