@@ -55,6 +55,22 @@ describe('reference driver: atomicity', () => {
       expect(await readTable(d.hal, 'route')).to.deep.equal([]);
     });
 
+    it('an applied update\'s status is exactly {code: OK}, with no reason, message or path', async () => {
+      const d = await newDevice();
+      const { statuses } = await writeFailure(write(d.hal, [ins(neigh('10.0.0.1')), ins(neigh('10.0.0.1'))]), 2);
+      expect(statuses[0]).to.deep.equal({ code: 'OK' });
+      expect(statuses[1].message).to.be.a('string').and.not.equal('');
+    });
+
+    it('DELETE reads only key fields: other known fields are not validated, unknown ones are refused', async () => {
+      const d = await newDevice();
+      await write(d.hal, [ins(neigh('10.0.0.1')), ins(neigh('10.0.0.2'))]);
+      await write(d.hal, [del({ neighbor: { ip: '10.0.0.1', mac: 'not a mac' } })]);
+      const { statuses } = await writeFailure(write(d.hal, [del({ neighbor: { ip: '10.0.0.2', colour: 'red' } } as unknown as Entry)]), 1);
+      expect(shape(statuses[0])).to.deep.equal({ code: 'INVALID_ARGUMENT', reason: 'FIELD_INVALID', fieldPath: 'updates[0].entry.neighbor.colour' });
+      expect(await readTable(d.hal, 'neighbor')).to.deep.equal([neigh('10.0.0.2')]);
+    });
+
     it('is the default atomicity', async () => {
       const d = await newDevice();
       await writeFailure(d.hal.write({ updates: [ins(neigh('10.0.0.1')), ins(neigh('10.0.0.1'))] }), 2);
@@ -214,6 +230,18 @@ describe('reference driver: atomicity', () => {
       const before = await snapshot(d.hal);
       const err = await rejection(d.hal.write({ atomicity: 'BEST_EFFORT' as Atomicity, updates: [ins(neigh('10.0.0.1'))] }));
       expect([err.code, err.reason, err.fieldPath]).to.deep.equal(['INVALID_ARGUMENT', 'FIELD_INVALID', 'atomicity']);
+      await expectUnchanged(d.hal, before);
+    });
+
+    it('check order: EMPTY_BATCH comes before GENERATION_MISMATCH; MESSAGE_TOO_LARGE above maxBatchSize', async () => {
+      const d = await newDevice();
+      const before = await snapshot(d.hal);
+      const e1 = await rejection(d.hal.write({ expectedGeneration: 9, updates: [] }));
+      expect([e1.code, e1.reason]).to.deep.equal(['INVALID_ARGUMENT', 'EMPTY_BATCH']);
+      const max = (await d.hal.describe()).capabilities!.maxBatchSize!;
+      const big = Array.from({ length: max + 1 }, () => ins(neigh('10.0.0.1')));
+      const e2 = await rejection(d.hal.write({ expectedGeneration: 9, updates: big }));
+      expect([e2.code, e2.reason, e2.fieldPath]).to.deep.equal(['RESOURCE_EXHAUSTED', 'MESSAGE_TOO_LARGE', 'updates']);
       await expectUnchanged(d.hal, before);
     });
 

@@ -61,6 +61,18 @@ describe('reference driver: capacity', () => {
     await expectUnchanged(d.hal, before);
   });
 
+  it('check order on a full table: REFERENCE_MISSING and GROUP_TOO_LARGE come before TABLE_FULL', async () => {
+    const d = await newDevice({ tableSizes: { route: 1, ecmp_group: 1 } });
+    await write(d.hal, [ins(route(1)), ...nexthops(65).map(ins), ins({ ecmpGroup: { id: 'g0', members: [] } })]);
+    await expectUpdateError(d.hal, ins({ route: { prefix: '10.9.0.0/16', nexthopId: 'missing' } }), {
+      code: 'NOT_FOUND', reason: 'REFERENCE_MISSING', fieldPath: 'updates[0].entry.route.nexthopId',
+    });
+    await expectUpdateError(d.hal, ins({ ecmpGroup: { id: 'g1', members: Array.from({ length: 65 }, (_, i) => ({ nexthopId: `nh${i}` })) } }), {
+      code: 'RESOURCE_EXHAUSTED', reason: 'GROUP_TOO_LARGE', fieldPath: 'updates[0].entry.ecmpGroup.members',
+    });
+    await expectUpdateError(d.hal, ins({ ecmpGroup: { id: 'g1', members: [] } }), FULL(0, 'ecmpGroup'));
+  });
+
   it('a full table does not affect other tables', async () => {
     const d = await newDevice({ tableSizes: { route: 1 } });
     await write(d.hal, [ins(route(1))]);
