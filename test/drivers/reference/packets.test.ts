@@ -56,6 +56,26 @@ describe('reference driver: packets', () => {
       await expectForwarded(d, 'host0', { src: '2001:db8:a::10', dst: '2001:4860::8888', proto: 'icmpv6', ttl: 9 }, 'uplink0', MAC.router6);
     });
 
+    it('incremental IPv4 checksum update matches a full recompute for 2000 varied headers', async () => {
+      let seed = 99;
+      const rnd = (n: number) => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n;
+      for (let i = 0; i < 2000; i++) {
+        const ip = { src: `10.0.${rnd(256)}.${rnd(256)}`, dst: `8.${rnd(256)}.${rnd(256)}.${rnd(256)}`, id: rnd(65536), dscp: rnd(64), flags: { df: rnd(2) === 1 } };
+        const ttl = 2 + rnd(254);
+        const udp = { sport: rnd(65536), dport: rnd(65536) };
+        const frame = buildFrame({ eth: { src: MAC.client, dst: portMac(d, 'uplink1') }, ipv4: { ...ip, ttl }, udp, payload: 'x'.repeat(rnd(40)) });
+        const want = buildFrame({ eth: { src: portMac(d, 'uplink0'), dst: MAC.router0 }, ipv4: { ...ip, ttl: ttl - 1 }, udp, payload: 'x'.repeat(frame.length - 42) });
+        const r = await d.hal.inject({ portId: 'uplink1', frame });
+        expect(hex(r.emitted![0].frame!), `case ${i}`).to.equal(hex(want));
+      }
+    });
+
+    it('Ethernet padding of a short frame is carried through unchanged', async () => {
+      const spec = (src: string, dst: string, ttl: number) => buildFrame({ eth: { src, dst }, ipv4: { src: OUTSIDE, dst: '10.0.0.10', ttl, id: 1 }, udp: { sport: 1, dport: 2 }, padTo: 60 });
+      const r = await d.hal.inject({ portId: 'uplink0', frame: spec(MAC.client, portMac(d, 'uplink0'), 64) });
+      expect(hex(r.emitted![0].frame!)).to.equal(hex(spec(portMac(d, 'host0'), MAC.epA, 63)));
+    });
+
     it('local endpoint delivery: to the endpoint port and MAC, IPv4 and IPv6', async () => {
       await expectForwarded(d, 'uplink0', { src: OUTSIDE, dst: '10.0.0.10', proto: 'tcp', dport: 22 }, 'host0', MAC.epA);
       await expectForwarded(d, 'uplink1', { src: '2001:db8:ff::1', dst: '2001:db8:a::10' }, 'host0', MAC.epA);
