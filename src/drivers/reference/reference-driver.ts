@@ -30,6 +30,8 @@ import {
   type StateResponse,
   type Subscription,
   type UpdateStatus,
+  type ValidUpdate,
+  statusOf,
   type WriteRequest,
   type WriteResponse,
   type FieldSchema,
@@ -84,7 +86,7 @@ export class ReferenceDriver implements Hal {
         maxBatchSize: REFERENCE_MAX_BATCH,
         notes: [
           'Tables marked "applied to packets: no" are stored, read back and digested, but the reference walk does not act on them yet (tunnels, services, NAT, conntrack, QoS, crypto, flow logs).',
-          'Route "reject" and ACL "reject" drop without sending ICMP / TCP RST yet.',
+          'Route "reject" drops without sending ICMP unreachable yet (ROUTE_REJECT_ICMP not declared); ACL_REJECT is refused ACTION_UNSUPPORTED until it can answer with TCP RST / ICMP.',
           'Frames must be addressed to the ingress port\'s MAC (the device is the endpoints\' L3 gateway); ARP is not answered.',
         ],
       },
@@ -117,7 +119,7 @@ export class ReferenceDriver implements Hal {
       const statuses: UpdateStatus[] = [];
       let applied = 0;
       for (const c of checked.updates) {
-        const s = c.ok ? store.apply(c.update, `updates[${c.update.index}].entry.${c.update.member}`) : c.status;
+        const s = c.ok ? this.supportStatus(c.update) ?? store.apply(c.update, `updates[${c.update.index}].entry.${c.update.member}`) : c.status;
         statuses.push(s);
         if (s.code === 'OK') applied++;
         else if (allOrNothing) {
@@ -141,6 +143,14 @@ export class ReferenceDriver implements Hal {
       generation: this.generation,
       digest: this.digest(),
     });
+  }
+
+  /** hal-spec §5.4 step 4: actions the datapath cannot carry out are refused, never approximated. */
+  private supportStatus(u: ValidUpdate): UpdateStatus | undefined {
+    if (u.member === 'acl' && u.type !== 'DELETE' && u.body.action === 'ACL_REJECT' && !REFERENCE_FEATURES.includes('ACL_REJECT')) {
+      return statusOf('UNIMPLEMENTED', 'ACTION_UNSUPPORTED', 'ACL_REJECT needs feature ACL_REJECT, which this device does not declare (it cannot answer with TCP RST / ICMP yet)', `updates[${u.index}].entry.acl.action`);
+    }
+    return undefined;
   }
 
   async read(req: ReadRequest): Promise<EntryRecord[]> {

@@ -207,7 +207,7 @@ export const SAMPLES: Sample[] = [
   sample('acl', 'acl', [],
     { stage: 'ACL_INGRESS', endpointId: 'ep-a', srcPrefix: '10.0.0.0/8', protocol: 6, dstPorts: { lo: 80, hi: 443 }, priority: 100, action: 'ACL_DENY', log: true, policyRef: 'ns/deny-web' },
     null,
-    { stage: 'ACL_INGRESS', endpointId: 'ep-a', srcPrefix: '10.0.0.0/8', protocol: 6, dstPorts: { lo: 80, hi: 443 }, priority: 100, action: 'ACL_REJECT', policyRef: 'ns/reject-web' },
+    { stage: 'ACL_INGRESS', endpointId: 'ep-a', srcPrefix: '10.0.0.0/8', protocol: 6, dstPorts: { lo: 80, hi: 443 }, priority: 100, policyRef: 'ns/allow-web' },
     null, { stage: 'ACL_INGRESS', endpointId: 'ep-a', srcPrefix: '10.0.0.0/8', protocol: 6, dstPorts: { lo: 80, hi: 443 }, priority: 100 }),
   sample('snat', 'snat', [],
     { srcPrefix: '10.0.0.0/8', priority: 10, masquerade: { ip: '198.51.100.1', ports: { lo: 1024, hi: 65535 } } }, null,

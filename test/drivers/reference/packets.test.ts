@@ -257,12 +257,15 @@ describe('reference driver: packets', () => {
       await expectForwarded(d, 'host0', { src: '10.0.0.10', dst: '8.8.8.8' }, 'uplink0', MAC.router0);
     });
 
-    it('deny drops acl-deny, reject drops acl-reject, allow forwards; trace names the policy', async () => {
+    it('deny drops acl-deny, an undeclared reject is refused and changes nothing, allow forwards; trace names the policy', async () => {
       await write(d.hal, [ins(acl({ stage: 'ACL_INGRESS', priority: 10, action: 'ACL_DENY', policyRef: 'ns/deny' }))]);
       const r = await expectDropped(d, 'uplink0', toA, 'acl-deny');
       expect(r.trace!.at(-1)).to.include({ stage: 'policy', table: 'acl', ref: 'ns/deny' });
-      await write(d.hal, [mod(acl({ stage: 'ACL_INGRESS', priority: 10, action: 'ACL_REJECT' }))]);
-      await expectDropped(d, 'uplink0', toA, 'acl-reject');
+      const before = await d.hal.getState();
+      const err = await d.hal.write({ updates: [mod(acl({ stage: 'ACL_INGRESS', priority: 10, action: 'ACL_REJECT' }))] as never }).then(() => null, (e) => e);
+      expect(err?.updates?.[0]).to.include({ code: 'UNIMPLEMENTED', reason: 'ACTION_UNSUPPORTED', fieldPath: 'updates[0].entry.acl.action' });
+      expect(await d.hal.getState()).to.deep.equal(before);
+      await expectDropped(d, 'uplink0', toA, 'acl-deny');
       await write(d.hal, [mod(acl({ stage: 'ACL_INGRESS', priority: 10, action: 'ACL_ALLOW' }))]);
       await fwdA();
     });
