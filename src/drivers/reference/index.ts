@@ -6,7 +6,7 @@ export { ReferenceDriver, type ReferenceOptions };
 
 export const referenceDriver: DriverFactory = {
   name: 'reference',
-  summary: 'The reference pipeline on the cycle-aware simulator (virtual time, real packets)',
+  summary: 'The reference pipeline on the simulator (real packet bytes, virtual time); cost model pending',
   async create(options) {
     return new ReferenceDriver(options as ReferenceOptions);
   },
