@@ -2,7 +2,7 @@
 // reference pipeline implements today: port ingress → parse → policy (egress of
 // the source endpoint, ingress of the destination endpoint) → routing (endpoint
 // host routes, LPM, ECMP, next hops) → neighbor rewrite → port egress.
-import { parseIp, type EcmpGroupEntry, type EmittedPacket, type NexthopEntry, type TraceStep } from '../../hal/index.js';
+import { type EcmpGroupEntry, type EmittedPacket, type NexthopEntry, type TraceStep } from '../../hal/index.js';
 import { decrementTtl, parsePacket, setMacs, type ParsedPacket } from '../packet/index.js';
 import type { TableStore } from '../state/table-store.js';
 import { firstMatch, type FlowFacts } from './acl.js';
@@ -32,7 +32,10 @@ export interface WalkContext {
 
 const BROADCAST = 'ff:ff:ff:ff:ff:ff';
 
-function factsOf(pkt: ParsedPacket): FlowFacts | null {
+// Address bytes come straight from the frame (IPv4 src/dst at +12/+16, IPv6 at
+// +8/+24): the parser already formatted the text, re-parsing it per packet is waste.
+// They are views: take copies before a stage (NAT) rewrites addresses in place.
+function factsOf(frame: Uint8Array, pkt: ParsedPacket): FlowFacts | null {
   const l3 = pkt.l3;
   if (!l3 || l3.kind === 'arp') return null;
   const l4 = pkt.l4;
@@ -43,8 +46,8 @@ function factsOf(pkt: ParsedPacket): FlowFacts | null {
     family: l3.kind === 'ipv4' ? 4 : 6,
     src: l3.src,
     dst: l3.dst,
-    srcBytes: parseIp(l3.src)!,
-    dstBytes: parseIp(l3.dst)!,
+    srcBytes: l3.kind === 'ipv4' ? frame.subarray(l3.offset + 12, l3.offset + 16) : frame.subarray(l3.offset + 8, l3.offset + 24),
+    dstBytes: l3.kind === 'ipv4' ? frame.subarray(l3.offset + 16, l3.offset + 20) : frame.subarray(l3.offset + 24, l3.offset + 40),
     protocol,
     ...ports,
     ...icmp,
@@ -70,7 +73,7 @@ export function walkPacket(ctx: WalkContext, ingressPortId: string, input: Uint8
   if (pkt.eth.dst !== port.mac && pkt.eth.dst !== BROADCAST) {
     return drop('l2-not-for-device', `destination MAC ${pkt.eth.dst} is not this port's ${port.mac}`, 'parse');
   }
-  const f = factsOf(pkt);
+  const f = factsOf(frame, pkt);
   if (!f) return drop('unsupported-ethertype', `ethertype 0x${pkt.eth.etherType.toString(16).padStart(4, '0')} is not routed`, 'parse');
   if (pkt.eth.dst === BROADCAST) return drop('l2-broadcast', 'IP broadcast frames are not routed', 'parse');
   step('parse', describeFlow(f));
