@@ -2,6 +2,7 @@
 // capture buffers and counters. The reference driver exposes it as a Hal.
 import { formatMac, tableByName, type EmittedPacket, type PortEntry, type PortRole, type PortStatus } from '../hal/index.js';
 import { VirtualClock } from './clock.js';
+import { NO_COST, type CostSink } from './cost/ops.js';
 import { ForwardingState } from './pipeline/forwarding-state.js';
 import { walkPacket, type WalkResult } from './pipeline/packet-walk.js';
 import { TableStore, type TableLimits } from './state/table-store.js';
@@ -38,6 +39,8 @@ export class SimDevice {
   readonly tableCounters = new Map<string, { lookups: number; hits: number }>();
   readonly injected = zero();
   readonly emitted = zero();
+  /** Where the walk reports the operations it performs (a cost meter in `sim run`). */
+  cost: CostSink = NO_COST;
 
   constructor(private readonly spec: DeviceSpec) {
     this.store = new TableStore(spec.limits);
@@ -88,6 +91,7 @@ export class SimDevice {
           const cfg = this.portConfig(id);
           return { id, mac: p.mac, adminUp: cfg.adminUp === true, vrf: cfg.vrf ?? 0 };
         },
+        cost: this.cost,
         countLookup: (table, hit) => {
           const c = this.tableCounters.get(table) ?? { lookups: 0, hits: 0 };
           c.lookups++;

@@ -56,6 +56,10 @@ export interface ReferenceOptions {
 
 export class ReferenceDriver implements Hal {
   private readonly device: SimDevice;
+  /** The simulated device underneath, for the simulator's own tools (`sim run`). */
+  get sim(): SimDevice {
+    return this.device;
+  }
   private readonly tables;
   private generation = 0;
 

@@ -4,6 +4,7 @@
 // host routes, LPM, ECMP, next hops) → neighbor rewrite → port egress.
 import { type EcmpGroupEntry, type EmittedPacket, type NexthopEntry, type TraceStep } from '../../hal/index.js';
 import { decrementTtl, parsePacket, setMacs, type ParsedPacket } from '../packet/index.js';
+import type { CostSink } from '../cost/ops.js';
 import type { TableStore } from '../state/table-store.js';
 import { firstMatch, type FlowFacts } from './acl.js';
 import { rendezvous } from './flow-hash.js';
@@ -28,6 +29,8 @@ export interface WalkContext {
   readonly fwd: ForwardingState;
   readonly port: (id: string) => PortView | undefined;
   readonly countLookup: (table: string, hit: boolean) => void;
+  /** Receives the operations each stage performs (src/sim/cost prices them). */
+  readonly cost: CostSink;
 }
 
 const BROADCAST = 'ff:ff:ff:ff:ff:ff';
@@ -67,7 +70,9 @@ export function walkPacket(ctx: WalkContext, ingressPortId: string, input: Uint8
   step('port-ingress', `received on ${port.id} (vrf ${port.vrf})`, 'port', port.id);
 
   const frame = input.slice();
+  const cost = ctx.cost;
   const parsed = parsePacket(frame);
+  cost.charge('parse', 'parse', parsed.ok ? parsed.pkt.payloadOffset : frame.length);
   if (!parsed.ok) return drop(`malformed:${parsed.reason}`, `malformed packet: ${parsed.detail}`, 'parse');
   const pkt = parsed.pkt;
   if (pkt.eth.dst !== port.mac && pkt.eth.dst !== BROADCAST) {
@@ -80,17 +85,22 @@ export function walkPacket(ctx: WalkContext, ingressPortId: string, input: Uint8
 
   // Policy: egress stage of a local source endpoint, then ingress stage of a
   // local destination endpoint. Both are judged before routing resolves a port.
+  const endpoints = ctx.store.count('endpoint');
   const srcEp = ctx.fwd.endpoint(port.vrf, f.src);
   ctx.countLookup('endpoint', !!srcEp);
+  cost.charge('policy', 'lookup', endpoints, 'endpoint', 'exact');
   const dstEp = ctx.fwd.endpoint(port.vrf, f.dst);
   ctx.countLookup('endpoint', !!dstEp);
+  cost.charge('policy', 'lookup', endpoints, 'endpoint', 'exact');
   for (const [stage, ep, dir] of [
     ['ACL_EGRESS', srcEp, 'egress'],
     ['ACL_INGRESS', dstEp, 'ingress'],
   ] as const) {
     if (!ep) continue;
-    const rule = firstMatch(ctx.fwd.acl(stage), ep.entry.endpointId!, f);
+    const rules = ctx.fwd.acl(stage);
+    const rule = firstMatch(rules, ep.entry.endpointId!, f);
     ctx.countLookup('acl', !!rule);
+    cost.charge('policy', 'lookup', rules.length, 'acl', 'ternary');
     const who = `${dir} of endpoint ${ep.entry.endpointId} (${dir === 'egress' ? f.src : f.dst})`;
     if (rule) {
       rule.stored.counters.packets++;
@@ -119,6 +129,7 @@ export function walkPacket(ctx: WalkContext, ingressPortId: string, input: Uint8
   } else {
     const hit = ctx.fwd.route(port.vrf, f.dstBytes);
     ctx.countLookup('route', !!hit);
+    cost.charge('routing', 'lookup', ctx.store.count('route'), 'route', 'lpm');
     if (!hit) return drop('no-route', `no route to ${f.dst} in vrf ${port.vrf}`, 'routing', 'route');
     hit.stored.counters.packets++;
     hit.stored.counters.bytes += input.length;
@@ -141,6 +152,7 @@ export function walkPacket(ctx: WalkContext, ingressPortId: string, input: Uint8
       const target = nh.port.ip ?? f.dst;
       const n = ctx.fwd.neighbor(port.vrf, target);
       ctx.countLookup('neighbor', !!n);
+      cost.charge('neighbor', 'lookup', ctx.store.count('neighbor'), 'neighbor', 'exact');
       if (!n) return drop('neighbor-miss', `no neighbor entry for ${target}`, 'neighbor', 'neighbor', target);
       dmac = n.entry.mac!;
       step('neighbor', `${target} is at ${dmac}`, 'neighbor', target);
@@ -152,6 +164,8 @@ export function walkPacket(ctx: WalkContext, ingressPortId: string, input: Uint8
   if (!out.adminUp) return drop('egress-port-down', `egress port ${out.id} is administratively down`, 'port-egress', 'port', out.id);
   if (!decrementTtl(frame, pkt)) return drop('ttl-exceeded', 'TTL / hop limit expired', 'routing');
   setMacs(frame, pkt, out.mac, egress.dmac);
+  cost.charge('port-egress', 'rewrite');
+  cost.charge('port-egress', 'emit', frame.length);
   step('port-egress', `sent out ${out.id} to ${egress.dmac} (${egress.via})`, 'port', out.id);
   return { disposition: 'FORWARDED', trace, emitted: [{ portId: out.id, frame, timeNs }] };
 }
