@@ -103,6 +103,7 @@ export class SimDevice {
         return p === 'exhausted' ? null : p;
       },
     };
+    this.ctx = this.walkContext();
   }
 
   private singleton<T>(table: string): T | undefined {
@@ -140,28 +141,8 @@ export class SimDevice {
     pc.rx.bytes += frame.length;
     this.injected.packets++;
     this.injected.bytes += frame.length;
-    const result = walkPacket(
-      {
-        store: this.store,
-        fwd: this.fwd,
-        port: (id) => {
-          const p = this.portSpecs.get(id);
-          if (!p) return undefined;
-          const cfg = this.portConfig(id);
-          return { id, mac: p.mac, adminUp: cfg.adminUp === true, vrf: cfg.vrf ?? 0 };
-        },
-        cost: this.cost,
-        countLookup: (table, hit) => {
-          const c = this.tableCounters.get(table) ?? { lookups: 0, hits: 0 };
-          c.lookups++;
-          if (hit) c.hits++;
-          this.tableCounters.set(table, c);
-        },
-      },
-      portId,
-      frame,
-      timeNs,
-    );
+    if (this.affinity.size > 65536) this.affinity.sweep(timeNs);
+    const result = walkPacket(this.ctx, portId, frame, timeNs);
     if (result.dropReason) {
       this.drops.set(result.dropReason, (this.drops.get(result.dropReason) ?? 0) + 1);
       pc.rxDropped.packets++;
@@ -185,11 +166,17 @@ export class SimDevice {
     return result;
   }
 
+  private readonly ctx: WalkContext;
+
   private walkContext(): WalkContext {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const device = this;
     return {
       store: this.store,
       fwd: this.fwd,
-      cost: this.cost,
+      get cost() {
+        return device.cost;
+      },
       ct: this.tracker,
       affinity: this.affinity,
       flows: this.flows,

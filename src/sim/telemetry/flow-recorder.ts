@@ -12,13 +12,13 @@ import type { EventLog } from './event-log.js';
 /** A denied flow is reported again only after this long without denied packets. */
 export const DENIED_QUIET_NS = 60e9;
 
-const hal = (t: Tuple): FiveTuple => ({ srcIp: t.srcIp, dstIp: t.dstIp, protocol: t.protocol, srcPort: t.srcPort, dstPort: t.dstPort });
+const hal = (t: Tuple): FiveTuple => ({ srcIp: t.srcIp, dstIp: t.dstIp, protocol: t.protocol, srcPort: t.srcPort, dstPort: t.dstPort }) as FiveTuple;
 
 /** The packet as it leaves in the original direction: from the reply tuple's destination to its source. */
 const translated = (e: CtEntry): FiveTuple => {
   const r = e.reply;
   const icmp = e.original.protocol === 1 || e.original.protocol === 58;
-  return { srcIp: r.dstIp, dstIp: r.srcIp, protocol: r.protocol, srcPort: icmp ? r.srcPort : r.dstPort, dstPort: icmp ? 0 : r.srcPort };
+  return { srcIp: r.dstIp, dstIp: r.srcIp, protocol: r.protocol, srcPort: icmp ? r.srcPort : r.dstPort, dstPort: icmp ? 0 : r.srcPort } as FiveTuple;
 };
 
 interface Tracked {
@@ -78,9 +78,9 @@ export class FlowRecorder {
     if (last !== undefined && nowNs - last < DENIED_QUIET_NS) return;
     if (this.deniedSeen.size > 65536) for (const [k, at] of this.deniedSeen) if (nowNs - at >= DENIED_QUIET_NS) this.deniedSeen.delete(k);
     if (!this.sampled(cfg, key)) return;
-    const tuple: FiveTuple = { srcIp: f.src, dstIp: f.dst, protocol: f.protocol, srcPort: sport, dstPort: f.dstPort ?? 0 };
+    const tuple = { srcIp: f.src, dstIp: f.dst, protocol: f.protocol, srcPort: sport, dstPort: f.dstPort ?? 0 };
     const record: FlowRecord = {
-      original: tuple, translated: tuple, zone, ingressPort, verdict, policyRef,
+      original: tuple as FiveTuple, translated: tuple as FiveTuple, zone, ingressPort, verdict, policyRef,
       forward: { packets: 1, bytes }, reverse: { packets: 0, bytes: 0 }, startNs: nowNs, endNs: nowNs, endReason: 'POLICY_DENIED',
     };
     this.events.append(nowNs, { flowRecord: record });
