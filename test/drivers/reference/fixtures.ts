@@ -7,8 +7,11 @@ import { HalError } from '../../../src/hal/errors.js';
 import type {
   Atomicity,
   EntryRecord,
+  Event,
+  FlowRecord,
   InjectResponse,
   StateResponse,
+  SubscribeRequest,
   TableEntry,
   Update,
   UpdateStatus,
@@ -16,7 +19,7 @@ import type {
   WriteResponse,
 } from '../../../src/hal/generated/types.js';
 import type { IpAddress, IpPrefix, L4Port, Mac, Spi, Vni } from '../../../src/hal/values.js';
-import { buildFrame, type FrameSpec } from '../../../src/sim/packet/index.js';
+import { buildFrame, parsePacket, type FrameSpec, type ParsedPacket } from '../../../src/sim/packet/index.js';
 
 /** A TableEntry written with plain strings and numbers where the HAL types are branded. */
 type Unbrand<T> = T extends IpAddress | IpPrefix | Mac
@@ -301,6 +304,14 @@ export interface Flow {
   /** TTL or hop limit, default 64. */
   ttl?: number;
   payload?: string;
+  /** TCP flag letters (FSRPAUEC, default 'S'), sequence and acknowledgment numbers, window (default 65535). */
+  flags?: string;
+  seq?: number;
+  ack?: number;
+  window?: number;
+  /** ICMP / ICMPv6 echo identifier and sequence number (defaults 7 and 1). */
+  icmpId?: number;
+  icmpSeq?: number;
 }
 
 /** The frame spec of a flow between two MACs (addresses decide IPv4 / IPv6). */
@@ -313,8 +324,9 @@ export function flowSpec(f: Flow, srcMac: string, dstMac: string, ttl = f.ttl ??
     payload: f.payload ?? 'xpuhal',
   };
   if (proto === 'udp') spec.udp = { sport: f.sport ?? 40000, dport: f.dport ?? 53 };
-  else if (proto === 'tcp') spec.tcp = { sport: f.sport ?? 40000, dport: f.dport ?? 80, flags: 'S' };
-  else spec[proto] = { type: f.icmpType ?? (proto === 'icmp' ? 8 : 128), code: f.icmpCode ?? 0, id: 7, seq: 1 };
+  else if (proto === 'tcp') {
+    spec.tcp = { sport: f.sport ?? 40000, dport: f.dport ?? 80, flags: f.flags ?? 'S', ...(f.seq !== undefined && { seq: f.seq }), ...(f.ack !== undefined && { ack: f.ack }), ...(f.window !== undefined && { window: f.window }) };
+  } else spec[proto] = { type: f.icmpType ?? (proto === 'icmp' ? 8 : 128), code: f.icmpCode ?? 0, id: f.icmpId ?? 7, seq: f.icmpSeq ?? 1 };
   return spec;
 }
 
@@ -364,3 +376,70 @@ export async function egressOf(d: Device, inPort: string, f: Flow): Promise<stri
 }
 
 export const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+// ------------------------------------------------------------------ stateful helpers
+
+/** Injects a flow's frame at virtual time `timeNs` (0 = the device's now). */
+export function sendAt(d: Device, port: string, f: Flow, timeNs: number, srcMac?: string): Promise<InjectResponse> {
+  return d.hal.inject({ portId: port, frame: frameIn(d, port, f, srcMac), ...(timeNs && { timeNs }) });
+}
+
+/** Default ports of flowSpec, made explicit (so a flow can be reversed). */
+export function withPorts(f: Flow): Flow {
+  const proto = f.proto ?? 'udp';
+  if (proto === 'udp') return { ...f, sport: f.sport ?? 40000, dport: f.dport ?? 53 };
+  if (proto === 'tcp') return { ...f, sport: f.sport ?? 40000, dport: f.dport ?? 80 };
+  return f;
+}
+
+/** The same flow in the other direction (addresses and ports swapped), with overrides. */
+export function reversed(f: Flow, over: Partial<Flow> = {}): Flow {
+  const p = withPorts(f);
+  return { ...p, src: p.dst, dst: p.src, ...(p.sport !== undefined && { sport: p.dport, dport: p.sport }), ...over };
+}
+
+/** Expects a FORWARDED result with exactly one frame out of `port`, byte-equal to `want`. */
+export function expectEmitted(r: InjectResponse, port: string, want: Uint8Array, what = 'emitted frame'): void {
+  expect(r.dropReason, `${what}: dropReason`).to.equal(undefined);
+  expect(r.disposition, `${what}: disposition`).to.equal('FORWARDED');
+  expect(r.emitted, `${what}: emitted`).to.have.length(1);
+  expect(r.emitted![0].portId, `${what}: port`).to.equal(port);
+  expect(hex(r.emitted![0].frame!), what).to.equal(hex(want));
+}
+
+/** Expects a drop with exactly this reason and nothing emitted. */
+export function expectDrop(r: InjectResponse, reason: string, what = 'packet'): void {
+  expect(r.dropReason, `${what}: dropReason`).to.equal(reason);
+  expect(r.disposition, `${what}: disposition`).to.equal('DROPPED');
+  expect(r.emitted ?? [], `${what}: emitted`).to.have.length(0);
+}
+
+/** Parses a frame the device emitted (it must parse, checksums included). */
+export function parsed(frame: Uint8Array): ParsedPacket {
+  const p = parsePacket(frame);
+  if (!p.ok) throw new Error(`emitted frame does not parse: ${p.reason} (${p.detail})`);
+  return p.pkt;
+}
+
+/** Every retained event matching `req` (subscribes, lets delivery run, closes). */
+export async function events(hal: ReferenceDriver, req: SubscribeRequest = {}): Promise<Event[]> {
+  const got: Event[] = [];
+  let failure: Error | undefined;
+  const sub = hal.subscribe(req, (e) => got.push(e), (e) => (failure = e));
+  await new Promise((r) => setImmediate(r));
+  sub.close();
+  if (failure) throw failure;
+  return got;
+}
+
+/** The flow records among `evs`. */
+export const flowRecords = (evs: Event[]): FlowRecord[] => evs.filter((e) => e.flowRecord).map((e) => e.flowRecord!);
+
+/** Sets isolation flags on one of the standard topology's endpoints (by IP). */
+export async function isolate(d: Device, ip: string, flags: { isolatedIngress?: boolean; isolatedEgress?: boolean }): Promise<void> {
+  const ep = (TOPOLOGY.find((e) => e.endpoint?.ip === ip) as { endpoint: Record<string, unknown> } | undefined)?.endpoint;
+  if (!ep) throw new Error(`no topology endpoint ${ip}`);
+  await write(d.hal, [mod({ endpoint: { ...ep, ...flags } as Entry['endpoint'] })]);
+}
+
+export const SECOND = 1_000_000_000;
