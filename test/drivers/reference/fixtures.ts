@@ -443,3 +443,105 @@ export async function isolate(d: Device, ip: string, flags: { isolatedIngress?: 
 }
 
 export const SECOND = 1_000_000_000;
+
+// ------------------------------------------------------------------ reject answers
+
+export interface RstWant {
+  /** The port the answer leaves by (the ingress port) and the MACs it carries. */
+  port: string;
+  srcMac: string;
+  dstMac: string;
+  src: string;
+  dst: string;
+  sport: number;
+  dport: number;
+  seq: number;
+  ack: number;
+  /** RFC 9293 §3.10.7.1: RST+ACK (0x14) answers a segment without ACK, a bare RST (0x04) one with ACK. */
+  flagBits: number;
+  reason: string;
+}
+
+/**
+ * A REJECTED result answered by exactly one TCP RST, every field checked, then
+ * compared byte for byte with a frame rebuilt from those fields (so no stray
+ * options, lengths or checksums). TTL, IP id and window are the device's choice.
+ */
+export function expectRst(r: InjectResponse, w: RstWant): Uint8Array {
+  expect(r.disposition, 'disposition').to.equal('REJECTED');
+  expect(r.dropReason, 'dropReason').to.equal(w.reason);
+  expect(r.emitted, 'emitted').to.have.length(1);
+  expect(r.emitted![0].portId, 'answer port').to.equal(w.port);
+  const frame = r.emitted![0].frame!;
+  const p = parsed(frame);
+  expect(p.eth.src, 'eth src').to.equal(w.srcMac);
+  expect(p.eth.dst, 'eth dst').to.equal(w.dstMac);
+  const l3 = p.l3!;
+  expect(l3.kind === 'arp' ? '' : l3.src, 'ip src').to.equal(w.src);
+  expect(l3.kind === 'arp' ? '' : l3.dst, 'ip dst').to.equal(w.dst);
+  const l4 = p.l4!;
+  expect(l4.kind, 'l4').to.equal('tcp');
+  if (l4.kind !== 'tcp' || l3.kind === 'arp') throw new Error('not TCP');
+  expect([l4.srcPort, l4.dstPort], 'ports').to.deep.equal([w.sport, w.dport]);
+  expect(l4.flagBits, 'flags').to.equal(w.flagBits);
+  expect(l4.seq >>> 0, 'seq').to.equal(w.seq >>> 0);
+  expect(l4.ack >>> 0, 'ack').to.equal(w.flagBits & 0x10 ? w.ack >>> 0 : 0);
+  expect(p.payloadEnd - l4.offset - l4.dataOffset, 'payload').to.equal(0);
+  const ttl = l3.kind === 'ipv4' ? l3.ttl : l3.hopLimit;
+  expect(ttl, 'ttl').to.be.greaterThan(0);
+  const rebuilt = buildFrame({
+    eth: { src: w.srcMac, dst: w.dstMac },
+    ...(l3.kind === 'ipv4'
+      ? { ipv4: { src: w.src, dst: w.dst, ttl, id: l3.id, dscp: l3.dscp, ecn: l3.ecn, flags: { df: l3.df } } }
+      : { ipv6: { src: w.src, dst: w.dst, hopLimit: ttl, flowLabel: l3.flowLabel, trafficClass: l3.trafficClass } }),
+    tcp: { sport: w.sport, dport: w.dport, seq: w.seq >>> 0, ack: w.flagBits & 0x10 ? w.ack >>> 0 : 0, flags: flagLetters(w.flagBits), window: l4.window },
+    padTo: frame.length > 60 ? 0 : frame.length,
+  });
+  expect(hex(frame), 'RST bytes').to.equal(hex(rebuilt));
+  return frame;
+}
+
+const flagLetters = (bits: number) => [...'FSRPAUEC'].filter((_, i) => bits & (1 << i)).join('');
+
+export interface IcmpErrorWant {
+  port: string;
+  srcMac: string;
+  dstMac: string;
+  /** The sender of the rejected packet. */
+  dst: string;
+  type: number;
+  code: number;
+  /** The rejected frame as it was injected: its IP packet must be quoted. */
+  quoteOf: Uint8Array;
+  reason: string;
+}
+
+/** A REJECTED result answered by one ICMP / ICMPv6 error that quotes the rejected packet (RFC 792, RFC 1812 §4.3.2.3, RFC 4443 §2.4). */
+export function expectIcmpError(r: InjectResponse, w: IcmpErrorWant): ParsedPacket {
+  expect(r.disposition, 'disposition').to.equal('REJECTED');
+  expect(r.dropReason, 'dropReason').to.equal(w.reason);
+  expect(r.emitted, 'emitted').to.have.length(1);
+  expect(r.emitted![0].portId, 'answer port').to.equal(w.port);
+  const frame = r.emitted![0].frame!;
+  const p = parsed(frame); // checksums verified (ICMPv6 over the pseudo-header)
+  expect(p.eth.src, 'eth src').to.equal(w.srcMac);
+  expect(p.eth.dst, 'eth dst').to.equal(w.dstMac);
+  const l3 = p.l3!;
+  if (l3.kind === 'arp') throw new Error('not IP');
+  expect(l3.dst, 'ip dst').to.equal(w.dst);
+  const l4 = p.l4!;
+  const v6 = l3.kind === 'ipv6';
+  expect(l4.kind, 'l4').to.equal(v6 ? 'icmpv6' : 'icmp');
+  if (l4.kind !== 'icmp' && l4.kind !== 'icmpv6') throw new Error('not ICMP');
+  expect([l4.type, l4.code], 'type/code').to.deep.equal([w.type, w.code]);
+  expect(hex(frame.subarray(l4.offset + 4, l4.offset + 8)), 'unused word').to.equal('00000000');
+  const quote = frame.subarray(l4.offset + 8, p.payloadEnd);
+  const original = w.quoteOf.subarray(14);
+  const origIp = parsePacket(w.quoteOf);
+  const origLen = origIp.ok ? origIp.pkt.payloadEnd - 14 : original.length;
+  const minimum = Math.min(origLen, v6 ? 1280 - 48 : 28);
+  expect(quote.length, 'quote length').to.be.at.least(minimum);
+  expect(hex(quote), 'the quote is the rejected packet as received').to.equal(hex(original.subarray(0, quote.length)));
+  expect(p.payloadEnd - 14, 'answer size').to.be.at.most(v6 ? 1280 : 576);
+  return p;
+}
