@@ -6,8 +6,10 @@ import { ReferenceDriver, type ReferenceOptions } from '../../../src/drivers/ref
 import { HalError } from '../../../src/hal/errors.js';
 import type {
   Atomicity,
+  ConntrackFilter,
   EntryRecord,
   Event,
+  FiveTuple,
   FlowRecord,
   InjectResponse,
   StateResponse,
@@ -545,3 +547,7 @@ export function expectIcmpError(r: InjectResponse, w: IcmpErrorWant): ParsedPack
   expect(p.payloadEnd - 14, 'answer size').to.be.at.most(v6 ? 1280 : 576);
   return p;
 }
+
+/** A conntrack filter / tuple written with plain strings and numbers (the HAL types are branded). */
+export const ctf = (f: Unbrand<ConntrackFilter>): ConntrackFilter => f as ConntrackFilter;
+export const ctt = (t: Unbrand<FiveTuple>): FiveTuple => t as FiveTuple;

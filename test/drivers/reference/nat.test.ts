@@ -20,6 +20,8 @@ import {
   type Device,
   type Entry,
   type Flow,
+  ctf,
+  ctt,
 } from './fixtures.js';
 import type { InjectResponse } from '../../../src/hal/generated/types.js';
 
@@ -69,7 +71,7 @@ describe('reference driver: NAT', () => {
       expect(e.dnat ?? false).to.equal(false);
       expect(e.original).to.deep.equal({ srcIp: EP_A, dstIp: DNS, protocol: 17, srcPort: 40000, dstPort: 53 });
       expect(e.reply).to.deep.equal({ srcIp: DNS, dstIp: MASQ, protocol: 17, srcPort: 53, dstPort: s.port });
-      expect(await d.hal.getConntrack({ tuple: { srcIp: DNS, dstIp: MASQ, protocol: 17, srcPort: 53, dstPort: s.port } })).to.deep.equal(e);
+      expect(await d.hal.getConntrack({ tuple: ctt({ srcIp: DNS, dstIp: MASQ, protocol: 17, srcPort: 53, dstPort: s.port }) })).to.deep.equal(e);
     });
 
     it('TCP: the handshake and the data both ways', async () => {
@@ -163,7 +165,7 @@ describe('reference driver: NAT', () => {
       const exempt = { ...q, dst: '8.8.4.4' };
       expectEmitted(await send(d, 'host0', exempt), 'uplink0', frameOut(d, 'uplink0', MAC.router0, exempt), 'exempt');
       expect(sourceOf(await send(d, 'host0', q)).ip, 'not exempt').to.equal(MASQ);
-      const [e] = await d.hal.listConntrack({ filter: { address: '8.8.4.4' } });
+      const [e] = await d.hal.listConntrack({ filter: ctf({ address: '8.8.4.4' }) });
       expect(e.snat ?? false).to.equal(false);
     });
 

@@ -26,6 +26,8 @@ import {
   type Device,
   type Entry,
   type Flow,
+  ctf,
+  ctt,
 } from './fixtures.js';
 
 const CLIENT = '198.51.100.7';
@@ -87,7 +89,7 @@ describe('reference driver: services', () => {
       expect(e.snat ?? false).to.equal(false);
       expect(e.original).to.deep.equal({ srcIp: CLIENT, dstIp: VIP, protocol: 6, srcPort: 41000, dstPort: 80 });
       expect(e.reply).to.deep.equal({ srcIp: EP_A, dstIp: CLIENT, protocol: 6, srcPort: 8080, dstPort: 41000 });
-      expect(await d.hal.listConntrack({ filter: { replySrcIp: EP_A, replySrcPort: 8080 } })).to.have.length(1);
+      expect(await d.hal.listConntrack({ filter: ctf({ replySrcIp: EP_A, replySrcPort: 8080 }) })).to.have.length(1);
     });
 
     it('UDP to the VIP and back', async () => {
@@ -351,7 +353,7 @@ describe('reference driver: services', () => {
     const victim = before[0].split(':')[0];
     const n = before.filter((b) => b.startsWith(`${victim}:`)).length;
     await write(d.hal, [mod(group('g', [1, 2].map(REMOTE).filter((m) => m.ip !== victim)))]);
-    expect((await d.hal.deleteConntrack({ filter: { protocol: 17, replySrcIp: victim } })).deleted).to.equal(n);
+    expect((await d.hal.deleteConntrack({ filter: ctf({ protocol: 17, replySrcIp: victim }) })).deleted).to.equal(n);
     const after = await spread(d, 40);
     expect(after.filter((b) => b.startsWith(`${victim}:`))).to.deep.equal([]);
   });

@@ -22,6 +22,8 @@ import {
   type Device,
   type Entry,
   type Flow,
+  ctf,
+  ctt,
 } from './fixtures.js';
 
 const OUTSIDE = '198.51.100.7';
@@ -165,7 +167,7 @@ describe('reference driver: conntrack (stateful walk)', () => {
       // The reply through uplink1 (zone 7) is a new flow there: the isolation denies it.
       expectDrop(await send(d, 'uplink1', reversed(req)), 'default-deny-ingress', 'reply in zone 7');
       expectEmitted(await send(d, 'uplink0', reversed(req)), 'host0', frameOut(d, 'host0', MAC.epA, reversed(req)), 'reply in zone 0');
-      expect((await d.hal.listConntrack({ filter: { zone: 7 } }))).to.deep.equal([]);
+      expect((await d.hal.listConntrack({ filter: ctf({ zone: 7 }) }))).to.deep.equal([]);
     });
 
     it('the same tuple is two connections in two zones', async () => {
@@ -175,7 +177,7 @@ describe('reference driver: conntrack (stateful walk)', () => {
       await send(d, 'uplink1', inbound);
       const all = await d.hal.listConntrack({});
       expect(keys(all)).to.deep.equal([`0|17|${OUTSIDE}:2222>${EP_B}:8080`, `7|17|${OUTSIDE}:2222>${EP_B}:8080`]);
-      expect((await d.hal.deleteConntrack({ filter: { zone: 7 } })).deleted).to.equal(1);
+      expect((await d.hal.deleteConntrack({ filter: ctf({ zone: 7 }) })).deleted).to.equal(1);
       expect(keys(await d.hal.listConntrack({}))).to.deep.equal([`0|17|${OUTSIDE}:2222>${EP_B}:8080`]);
     });
 
@@ -191,9 +193,9 @@ describe('reference driver: conntrack (stateful walk)', () => {
       const other: Flow = { src: EP_B, dst: OUTSIDE, sport: 3, dport: 53 };
       expectEmitted(await send(d, 'host1', other), 'uplink0', frameOut(d, 'uplink0', MAC.router0, other), 'zone 0');
       expect((await d.hal.getCounters()).drops!['ct-full']).to.equal(1);
-      expect(await d.hal.listConntrack({ filter: { zone: 3 } })).to.have.length(2);
+      expect(await d.hal.listConntrack({ filter: ctf({ zone: 3 }) })).to.have.length(2);
       // Room comes back when a connection goes.
-      await d.hal.deleteConntrack({ filter: { zone: 3, address: OUTSIDE, protocol: 17 }, });
+      await d.hal.deleteConntrack({ filter: ctf({ zone: 3, address: OUTSIDE, protocol: 17 }), });
       expectEmitted(await send(d, 'host0', flow(3)), 'uplink0', frameOut(d, 'uplink0', MAC.router0, flow(3)), 'after the flush');
     });
 
@@ -328,33 +330,33 @@ describe('reference driver: conntrack (stateful walk)', () => {
 
     it('List: empty filter, zone, protocol, address (either address of either tuple), limit', async () => {
       expect(await d.hal.listConntrack({})).to.have.length(4);
-      expect(await d.hal.listConntrack({ filter: {} })).to.have.length(4);
-      expect(keys(await d.hal.listConntrack({ filter: { zone: 7 } }))).to.deep.equal([`7|17|${OUTSIDE}:5002>${EP_B}:8080`]);
-      expect(await d.hal.listConntrack({ filter: { zone: 0 } })).to.have.length(3);
-      expect(keys(await d.hal.listConntrack({ filter: { protocol: 6 } }))).to.deep.equal([`0|6|${EP_A}:40000>${OUTSIDE}:443`]);
-      expect(await d.hal.listConntrack({ filter: { address: EP_B } })).to.have.length(2);
-      expect(await d.hal.listConntrack({ filter: { address: '203.0.113.9' } })).to.have.length(1);
-      expect(await d.hal.listConntrack({ filter: { address: OUTSIDE, zone: 0 } })).to.have.length(2);
-      expect(await d.hal.listConntrack({ filter: { address: OUTSIDE, zone: 0, protocol: 17 } })).to.have.length(1);
-      expect(await d.hal.listConntrack({ filter: { address: '192.0.2.99' } })).to.deep.equal([]);
+      expect(await d.hal.listConntrack({ filter: ctf({}) })).to.have.length(4);
+      expect(keys(await d.hal.listConntrack({ filter: ctf({ zone: 7 }) }))).to.deep.equal([`7|17|${OUTSIDE}:5002>${EP_B}:8080`]);
+      expect(await d.hal.listConntrack({ filter: ctf({ zone: 0 }) })).to.have.length(3);
+      expect(keys(await d.hal.listConntrack({ filter: ctf({ protocol: 6 }) }))).to.deep.equal([`0|6|${EP_A}:40000>${OUTSIDE}:443`]);
+      expect(await d.hal.listConntrack({ filter: ctf({ address: EP_B }) })).to.have.length(2);
+      expect(await d.hal.listConntrack({ filter: ctf({ address: '203.0.113.9' }) })).to.have.length(1);
+      expect(await d.hal.listConntrack({ filter: ctf({ address: OUTSIDE, zone: 0 }) })).to.have.length(2);
+      expect(await d.hal.listConntrack({ filter: ctf({ address: OUTSIDE, zone: 0, protocol: 17 }) })).to.have.length(1);
+      expect(await d.hal.listConntrack({ filter: ctf({ address: '192.0.2.99' }) })).to.deep.equal([]);
       expect(await d.hal.listConntrack({ limit: 2 })).to.have.length(2);
       expect(await d.hal.listConntrack({ limit: 0 })).to.have.length(4);
     });
 
     it('List: replySrcIp / replySrcPort match the reply tuple source', async () => {
-      expect(keys(await d.hal.listConntrack({ filter: { replySrcIp: '203.0.113.9' } }))).to.deep.equal([`0|17|${EP_B}:5001>203.0.113.9:123`]);
-      expect(await d.hal.listConntrack({ filter: { replySrcIp: EP_B } })).to.have.length(1); // the zone 7 inbound flow
-      expect(await d.hal.listConntrack({ filter: { replySrcIp: OUTSIDE, replySrcPort: 53 } })).to.have.length(1);
-      expect(await d.hal.listConntrack({ filter: { replySrcIp: OUTSIDE, replySrcPort: 54 } })).to.have.length(0);
+      expect(keys(await d.hal.listConntrack({ filter: ctf({ replySrcIp: '203.0.113.9' }) }))).to.deep.equal([`0|17|${EP_B}:5001>203.0.113.9:123`]);
+      expect(await d.hal.listConntrack({ filter: ctf({ replySrcIp: EP_B }) })).to.have.length(1); // the zone 7 inbound flow
+      expect(await d.hal.listConntrack({ filter: ctf({ replySrcIp: OUTSIDE, replySrcPort: 53 }) })).to.have.length(1);
+      expect(await d.hal.listConntrack({ filter: ctf({ replySrcIp: OUTSIDE, replySrcPort: 54 }) })).to.have.length(0);
     });
 
     it('Get finds an entry by either direction\'s tuple, in its zone only', async () => {
-      const byOrig = await d.hal.getConntrack({ zone: 0, tuple: { srcIp: EP_A, dstIp: OUTSIDE, protocol: 6, srcPort: 40000, dstPort: 443 } });
-      const byReply = await d.hal.getConntrack({ zone: 0, tuple: { srcIp: OUTSIDE, dstIp: EP_A, protocol: 6, srcPort: 443, dstPort: 40000 } });
+      const byOrig = await d.hal.getConntrack({ zone: 0, tuple: ctt({ srcIp: EP_A, dstIp: OUTSIDE, protocol: 6, srcPort: 40000, dstPort: 443 }) });
+      const byReply = await d.hal.getConntrack({ zone: 0, tuple: ctt({ srcIp: OUTSIDE, dstIp: EP_A, protocol: 6, srcPort: 443, dstPort: 40000 }) });
       expect(byReply).to.deep.equal(byOrig);
       expect(byOrig.tcpState).to.equal('TCP_SYN_SENT');
       expect(byOrig.replied ?? false).to.equal(false);
-      const err = await rejection(d.hal.getConntrack({ zone: 7, tuple: { srcIp: EP_A, dstIp: OUTSIDE, protocol: 6, srcPort: 40000, dstPort: 443 } }));
+      const err = await rejection(d.hal.getConntrack({ zone: 7, tuple: ctt({ srcIp: EP_A, dstIp: OUTSIDE, protocol: 6, srcPort: 40000, dstPort: 443 }) }));
       expect([err.code, err.reason]).to.deep.equal(['NOT_FOUND', 'ENTRY_NOT_FOUND']);
     });
 
@@ -363,17 +365,17 @@ describe('reference driver: conntrack (stateful walk)', () => {
       expect([err.code, err.reason, err.fieldPath]).to.deep.equal(['INVALID_ARGUMENT', 'FIELD_INVALID', 'tuple.srcIp']);
       err = await rejection(d.hal.getConntrack({ tuple: { srcIp: EP_A, dstIp: '2001:DB8::1', protocol: 6 } as never }));
       expect([err.code, err.reason, err.fieldPath]).to.deep.equal(['INVALID_ARGUMENT', 'NOT_CANONICAL', 'tuple.dstIp']);
-      err = await rejection(d.hal.listConntrack({ filter: { address: 'not-an-ip' } as never }));
+      err = await rejection(d.hal.listConntrack({ filter: ctf({ address: 'not-an-ip' }) as never }));
       expect([err.code, err.reason, err.fieldPath]).to.deep.equal(['INVALID_ARGUMENT', 'FIELD_INVALID', 'filter.address']);
-      err = await rejection(d.hal.deleteConntrack({ filter: { replySrcIp: '10.1.2' } as never }));
+      err = await rejection(d.hal.deleteConntrack({ filter: ctf({ replySrcIp: '10.1.2' }) as never }));
       expect([err.code, err.reason, err.fieldPath]).to.deep.equal(['INVALID_ARGUMENT', 'FIELD_INVALID', 'filter.replySrcIp']);
       expect(await d.hal.listConntrack({})).to.have.length(4);
     });
 
     it('Delete by filter returns the count; an empty filter flushes everything', async () => {
-      expect((await d.hal.deleteConntrack({ filter: { protocol: 17, zone: 0 } })).deleted).to.equal(2);
+      expect((await d.hal.deleteConntrack({ filter: ctf({ protocol: 17, zone: 0 }) })).deleted).to.equal(2);
       expect(keys(await d.hal.listConntrack({}))).to.deep.equal([`0|6|${EP_A}:40000>${OUTSIDE}:443`, `7|17|${OUTSIDE}:5002>${EP_B}:8080`]);
-      expect((await d.hal.deleteConntrack({ filter: { address: '192.0.2.99' } })).deleted).to.equal(0);
+      expect((await d.hal.deleteConntrack({ filter: ctf({ address: '192.0.2.99' }) })).deleted).to.equal(0);
       expect((await d.hal.deleteConntrack({})).deleted).to.equal(2);
       expect(await d.hal.listConntrack({})).to.deep.equal([]);
     });
@@ -381,7 +383,7 @@ describe('reference driver: conntrack (stateful walk)', () => {
     it('conntrack state is not part of the generation or the digest', async () => {
       const before = await d.hal.getState();
       await send(d, 'host0', { src: EP_A, dst: OUTSIDE, sport: 9999, dport: 53 });
-      await d.hal.deleteConntrack({ filter: { protocol: 6 } });
+      await d.hal.deleteConntrack({ filter: ctf({ protocol: 6 }) });
       const after = await d.hal.getState();
       expect([after.generation, after.digest]).to.deep.equal([before.generation, before.digest]);
     });
