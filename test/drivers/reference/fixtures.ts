@@ -222,7 +222,8 @@ export const SAMPLES: Sample[] = [
     { zone: 7, timeouts: { icmp: 10 }, maxEntries: 2000 }, null, { zone: 7 }),
   sample('policer', 'policer', [],
     { id: 'pol9', mode: 'TRTCM', cir: 1000, cbs: 2000, pir: 5000, pbs: 4000, red: 'COLOR_DROP' }, null,
-    { id: 'pol9', mode: 'SRTCM', cir: 3000, cbs: 2000, ebs: 100, colorAware: true }, null, { id: 'pol9' }),
+    // Not colorAware: the reference declares qos.colorAware false, so that value is FEATURE_UNSUPPORTED (hal-spec §5.4 step 4).
+    { id: 'pol9', mode: 'SRTCM', cir: 3000, cbs: 2000, ebs: 100, yellow: 'COLOR_DROP' }, null, { id: 'pol9' }),
   sample('policer_binding', 'policerBinding', ['pol1', 'pol2'],
     { portId: 'host0', direction: 'INGRESS', policerId: 'pol1' }, null,
     { portId: 'host0', direction: 'INGRESS', policerId: 'pol2' }, null, { portId: 'host0', direction: 'INGRESS' }),
