@@ -46,7 +46,7 @@
 // flow records yes, CONNTRACK_AGING events no). An entry expires at lastSeen + timeout: one ns
 // before it is alive, at that instant it has ended.
 export { ConntrackTable } from './table.js';
-export type { CommitInfo, CommitRefusal, ConntrackOptions, CtState, CtVerdict, PacketMeta } from './table.js';
+export type { CommitInfo, CommitRefusal, CtFilter, ConntrackOptions, CtState, CtVerdict, PacketMeta } from './table.js';
 export { CtEntry, type CtDirection, type CtEndReason } from './entry.js';
 export { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, fromHal, keyOf, replyTuple } from './tuple.js';
 export type { NatBindings, NatTarget, Tuple } from './tuple.js';
