@@ -1,7 +1,7 @@
 // The connection-tracking table (hal-spec §12): learned connections keyed per
 // zone by both direction tuples, the TCP state machine, idle expiry on the virtual
 // clock, capacity per zone, and the List/Get/Delete filter semantics.
-import type { ConntrackEntry, ConntrackFilter, CtZoneEntry, FiveTuple, IpAddress, L4Port } from '../../hal/index.js';
+import type { ConntrackEntry, CtZoneEntry, FiveTuple, IpAddress, L4Port } from '../../hal/index.js';
 import { TcpStateValues } from '../../hal/index.js';
 import type { Timer, VirtualClock } from '../clock.js';
 import { CtEntry, type CtDirection, type CtEndReason } from './entry.js';
@@ -35,6 +35,17 @@ export interface PacketMeta {
   readonly icmpType?: number;
   /** For an ICMP/ICMPv6 error: the tuple of the packet it quotes (see icmp-errors.ts). */
   readonly quoted?: Tuple;
+}
+
+/** hal-spec §12 filter: every set field must hold (ConntrackFilter fits; address text may be any valid form). */
+export interface CtFilter {
+  readonly zone?: number;
+  readonly protocol?: number;
+  /** Either address of either tuple; '' = unset. */
+  readonly address?: string;
+  /** The reply tuple's source (the DNAT backend); '' = unset. */
+  readonly replySrcIp?: string;
+  readonly replySrcPort?: number;
 }
 
 export interface CommitInfo {
@@ -214,7 +225,7 @@ export class ConntrackTable {
   }
 
   /** Matching connections (hal-spec §12 filter), oldest first; `limit` 0 = all. */
-  list(filter: ConntrackFilter = {}, limit = 0): CtEntry[] {
+  list(filter: CtFilter = {}, limit = 0): CtEntry[] {
     const match = matcher(filter);
     const out = this.queue.items().filter(match);
     out.sort((a, b) => a.id - b.id);
@@ -222,7 +233,7 @@ export class ConntrackTable {
   }
 
   /** Removes the matching connections (end reason FLUSHED) and returns how many. */
-  delete(filter: ConntrackFilter = {}): number {
+  delete(filter: CtFilter = {}): number {
     const doomed = this.list(filter, 0);
     const now = this.clock.now;
     for (const e of doomed) this.end(e, 'FLUSHED', now);
@@ -333,7 +344,7 @@ function endReason(e: CtEntry): CtEndReason {
   return e.tcpState === TcpSt.TIME_WAIT || e.tcpState === TcpSt.CLOSE ? 'TCP_FIN' : 'IDLE_TIMEOUT';
 }
 
-function matcher(f: ConntrackFilter): (e: CtEntry) => boolean {
+function matcher(f: CtFilter): (e: CtEntry) => boolean {
   const zone = f.zone;
   const protocol = f.protocol;
   const address = f.address ? canonicalIp(f.address) : '';
