@@ -39,7 +39,7 @@ describe('intel-ipu target: the program on packets', () => {
     expect(p.pkt.eth.src).to.equal(MAC(4));
     expect(p.pkt.eth.dst).to.equal('0a:00:00:00:00:02');
     expect(p.pkt.l3?.kind === 'ipv4' && p.pkt.l3.ttl).to.equal(63);
-    expect(verifyChecksums(out.frame!).every((c) => c.ok)).to.equal(true);
+    expect(verifyChecksums(out.frame!)).to.deep.equal([]);
     expect(r.target.capture(['host1'], 0, false).packets).to.have.length(1);
   });
 
