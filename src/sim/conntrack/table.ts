@@ -1,7 +1,7 @@
 // The connection-tracking table (hal-spec §12): learned connections keyed per
 // zone by both direction tuples, the TCP state machine, idle expiry on the virtual
 // clock, capacity per zone, and the List/Get/Delete filter semantics.
-import type { ConntrackEntry, ConntrackFilter, CtZoneEntry, FiveTuple, IpAddress, L4Port } from '../../hal/index.js';
+import type { ConntrackEntry, CtZoneEntry, FiveTuple, IpAddress, L4Port } from '../../hal/index.js';
 import { TcpStateValues } from '../../hal/index.js';
 import type { Timer, VirtualClock } from '../clock.js';
 import { CtEntry, type CtDirection, type CtEndReason } from './entry.js';
@@ -9,7 +9,7 @@ import { ExpiryQueue } from './expiry-queue.js';
 import { DIR_ORIGINAL, DIR_REPLY, TCP_FIN, TCP_INVALID, TCP_RST, TcpSt, tcpNext, tcpOpens, tcpReopens } from './tcp-state.js';
 import { DEFAULT_RESOLVED, resolveTimeouts, type ResolvedTimeouts } from './timeouts.js';
 import {
-  IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, canonicalIp, fromHal, keyOf, replyTuple, type NatBindings, type Tuple,
+  IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, canonicalIp, fromHal, keyOf, replyTuple, tupleKey, type NatBindings, type Tuple,
 } from './tuple.js';
 import { TcpWindow, type TcpSegment } from './window.js';
 
@@ -35,6 +35,17 @@ export interface PacketMeta {
   readonly icmpType?: number;
   /** For an ICMP/ICMPv6 error: the tuple of the packet it quotes (see icmp-errors.ts). */
   readonly quoted?: Tuple;
+}
+
+/** hal-spec §12 filter: every set field must hold (ConntrackFilter fits; address text may be any valid form). */
+export interface CtFilter {
+  readonly zone?: number;
+  readonly protocol?: number;
+  /** Either address of either tuple; '' = unset. */
+  readonly address?: string;
+  /** The reply tuple's source (the DNAT backend); '' = unset. */
+  readonly replySrcIp?: string;
+  readonly replySrcPort?: number;
 }
 
 export interface CommitInfo {
@@ -214,7 +225,7 @@ export class ConntrackTable {
   }
 
   /** Matching connections (hal-spec §12 filter), oldest first; `limit` 0 = all. */
-  list(filter: ConntrackFilter = {}, limit = 0): CtEntry[] {
+  list(filter: CtFilter = {}, limit = 0): CtEntry[] {
     const match = matcher(filter);
     const out = this.queue.items().filter(match);
     out.sort((a, b) => a.id - b.id);
@@ -222,7 +233,7 @@ export class ConntrackTable {
   }
 
   /** Removes the matching connections (end reason FLUSHED) and returns how many. */
-  delete(filter: ConntrackFilter = {}): number {
+  delete(filter: CtFilter = {}): number {
     const doomed = this.list(filter, 0);
     const now = this.clock.now;
     for (const e of doomed) this.end(e, 'FLUSHED', now);
@@ -272,12 +283,19 @@ export class ConntrackTable {
     }
   }
 
-  /** An ICMP error quoting `quoted` is RELATED to the connection that packet belongs to, travelling the other way. */
+  /**
+   * An ICMP error quoting `quoted` is RELATED to the connection that packet
+   * belongs to. The quoted packet went the opposite way to the error, after NAT,
+   * so the error's own direction is found by looking up the quoted tuple inverted
+   * (as Linux does): an error from a DNAT backend quoting `snat → backend` inverts to
+   * the reply tuple `backend → snat`.
+   */
   private related(zone: number, quoted: Tuple, nowNs: number): CtVerdict {
-    const key = keyOf(zone, quoted);
+    const icmp = quoted.protocol === IPPROTO_ICMP || quoted.protocol === IPPROTO_ICMPV6;
+    const key = tupleKey(zone, quoted.protocol, quoted.dstIp, icmp ? quoted.srcPort : quoted.dstPort, quoted.srcIp, icmp ? 0 : quoted.srcPort);
     const e = this.byKey.get(key);
     if (e === undefined || e.expiresNs <= nowNs) return this.say('INVALID', undefined, undefined);
-    return this.say('RELATED', e, key === e.origKey ? 'reply' : 'original');
+    return this.say('RELATED', e, key === e.origKey ? 'original' : 'reply');
   }
 
   private say(state: CtState, entry: CtEntry | undefined, direction: CtDirection | undefined): CtVerdict {
@@ -333,7 +351,7 @@ function endReason(e: CtEntry): CtEndReason {
   return e.tcpState === TcpSt.TIME_WAIT || e.tcpState === TcpSt.CLOSE ? 'TCP_FIN' : 'IDLE_TIMEOUT';
 }
 
-function matcher(f: ConntrackFilter): (e: CtEntry) => boolean {
+function matcher(f: CtFilter): (e: CtEntry) => boolean {
   const zone = f.zone;
   const protocol = f.protocol;
   const address = f.address ? canonicalIp(f.address) : '';
