@@ -199,14 +199,17 @@ export class SimDevice {
 
   capture(portIds: readonly string[], max: number, peek: boolean): EmittedPacket[] {
     const wanted = (e: EmittedPacket) => portIds.length === 0 || portIds.includes(e.portId!);
-    const taken: EmittedPacket[] = [];
-    const kept: EmittedPacket[] = [];
-    for (const e of this.captured) {
-      if (wanted(e) && (max === 0 || taken.length < max)) taken.push(e);
-      else kept.push(e);
+    // hal-spec §14.2: in order of emission time, ties in emission order. A shaper
+    // can make a packet leave after one injected later, so the buffer (kept in
+    // emission order) is not already in time order.
+    const byTime = this.captured.map((e, i) => ({ e, i })).filter(({ e }) => wanted(e));
+    byTime.sort((a, b) => (a.e.timeNs ?? 0) - (b.e.timeNs ?? 0) || a.i - b.i);
+    const chosen = max === 0 ? byTime : byTime.slice(0, max);
+    if (!peek && chosen.length) {
+      const gone = new Set(chosen.map((c) => c.i));
+      this.captured = this.captured.filter((_, i) => !gone.has(i));
     }
-    if (!peek) this.captured = kept;
-    return taken;
+    return chosen.map((c) => c.e);
   }
 
   usage(): Record<string, number> {
