@@ -39,11 +39,13 @@ export class TableQos implements QosStage {
         const p = this.policer(id, stored, q.nowNs);
         charged = true;
         const v = p.mark(q.bytes, q.nowNs);
+        // hal-spec §8: per-entry counters count the packets that matched the entry,
+        // so the packets a policer drops count too (as a denying ACL's do).
+        stored.counters.packets++;
+        stored.counters.bytes += q.bytes;
         if (v.action === 'drop') {
           return { charged, steps, drop: { reason: POLICER_DROP_REASON, detail: `policer ${id} at ${where} marked the packet ${v.color}: drop`, table: 'policer', ref: id }, departNs: q.nowNs };
         }
-        stored.counters.packets++;
-        stored.counters.bytes += q.bytes;
         steps.push({ detail: `policer ${id} at ${where} marked the packet ${v.color}: forward`, table: 'policer', ref: id });
       }
     }
@@ -53,11 +55,12 @@ export class TableQos implements QosStage {
       charged = true;
       const s = this.shaper(shaperStored, q.nowNs);
       const r = s.enqueue(q.bytes, q.nowNs);
+      // Tail-dropped packets reached the shaper entry too (hal-spec §8).
+      shaperStored.counters.packets++;
+      shaperStored.counters.bytes += q.bytes;
       if ('dropped' in r) {
         return { charged, steps, drop: { reason: r.dropped, detail: `the shaper queue of port ${q.egressPort} is full`, table: 'shaper', ref: q.egressPort }, departNs };
       }
-      shaperStored.counters.packets++;
-      shaperStored.counters.bytes += q.bytes;
       departNs = r.departNs;
       steps.push({ detail: `shaper of port ${q.egressPort} queue 0: leaves at ${r.departNs} ns (${r.delayNs} ns queued)`, table: 'shaper', ref: q.egressPort });
     }
