@@ -224,7 +224,7 @@ describe('reference driver: services', () => {
   });
 
   describe('empty groups, reject and drop actions', () => {
-    const syn: Flow = { src: CLIENT, dst: VIP, proto: 'tcp', sport: 41000, dport: 80, flags: 'S', seq: 1000 };
+    const syn: Flow = { src: CLIENT, dst: VIP, proto: 'tcp', sport: 41000, dport: 80, flags: 'S', seq: 1000, payload: '' };
     const udp: Flow = { src: CLIENT, dst: VIP, sport: 41001, dport: 53, payload: 'query-bytes' };
 
     beforeEach(async () => {
