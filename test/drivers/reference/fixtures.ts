@@ -247,7 +247,8 @@ export const SAMPLES: Sample[] = [
     { localIp: '10.0.0.10', localPort: 443, remoteIp: '10.0.0.20', remotePort: 50000, cipher: 'TLS_AES_128_GCM_SHA256', tx: { recordSeq: 9 }, rx: { recordSeq: 2 } },
     { localIp: '10.0.0.10', localPort: 443, remoteIp: '10.0.0.20', remotePort: 50000 }),
   sample('flow_log', 'flowLog', [],
-    { recordAllowed: true, sampleOneIn: 10, ipfixCollectors: ['collector.example:4739'] }, null,
+    // No ipfixCollectors: the reference does not declare telemetry.ipfixExport (hal-spec §13.3).
+    { recordAllowed: true, sampleOneIn: 10, activeTimeoutS: 30 }, null,
     { recordDenied: true, activeTimeoutS: 60 }, null, {}),
 ];
 

@@ -3,16 +3,23 @@
 // from a zone's profile on virtual time, and the Conntrack RPCs. Expected output
 // frames are built independently with buildFrame.
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { buildFrame } from '../../../src/sim/packet/index.js';
 import type { ConntrackEntry, FiveTuple } from '../../../src/hal/generated/types.js';
 import {
   MAC,
   SECOND,
   expectDrop,
   expectEmitted,
+  expectIcmpError,
+  expectRst,
+  flowSpec,
+  frameIn,
   frameOut,
   ins,
   isolate,
   mod,
+  portMac,
   rejection,
   reversed,
   sendAt,
@@ -386,6 +393,137 @@ describe('reference driver: conntrack (stateful walk)', () => {
       await d.hal.deleteConntrack({ filter: ctf({ protocol: 6 }) });
       const after = await d.hal.getState();
       expect([after.generation, after.digest]).to.deep.equal([before.generation, before.digest]);
+    });
+  });
+  describe('rejections by ACL and route (hal-spec §2 "Rejections")', () => {
+    const tcp: Flow = { src: OUTSIDE, dst: EP_A, proto: 'tcp', sport: 41000, dport: 23, flags: 'S', seq: 5000, payload: '' };
+    const udp: Flow = { src: OUTSIDE, dst: EP_A, sport: 41001, dport: 23, payload: 'datagram' };
+
+    it('ACL_REJECT answers TCP with a RST and UDP with ICMP administratively prohibited (3/13)', async () => {
+      await write(d.hal, [
+        ins(acl({ stage: 'ACL_INGRESS', endpointId: 'ep-a', protocol: 6, dstPorts: { lo: 23, hi: 23 }, priority: 10, action: 'ACL_REJECT', policyRef: 'no-telnet' })),
+        ins(acl({ stage: 'ACL_INGRESS', endpointId: 'ep-a', protocol: 17, dstPorts: { lo: 23, hi: 23 }, priority: 10, action: 'ACL_REJECT', policyRef: 'no-telnet' })),
+      ]);
+      expectRst(await send(d, 'uplink0', tcp), { port: 'uplink0', srcMac: portMac(d, 'uplink0'), dstMac: MAC.client, src: EP_A, dst: OUTSIDE, sport: 23, dport: 41000, seq: 0, ack: 5001, flagBits: 0x14, reason: 'acl-reject' });
+      const frame = frameIn(d, 'uplink0', udp);
+      expectIcmpError(await d.hal.inject({ portId: 'uplink0', frame }), { port: 'uplink0', srcMac: portMac(d, 'uplink0'), dstMac: MAC.client, dst: OUTSIDE, type: 3, code: 13, quoteOf: frame, reason: 'acl-reject' });
+      expect(await d.hal.listConntrack({})).to.deep.equal([]);
+    });
+
+    it('ACL_REJECT over IPv6 answers ICMPv6 administratively prohibited (1/1)', async () => {
+      await write(d.hal, [ins(acl({ stage: 'ACL_INGRESS', endpointId: 'ep-a', protocol: 17, dstPorts: { lo: 23, hi: 23 }, priority: 10, action: 'ACL_REJECT' }))]);
+      const frame = frameIn(d, 'uplink0', { ...udp, src: '2001:db8:ff::7', dst: '2001:db8:a::10' });
+      expectIcmpError(await d.hal.inject({ portId: 'uplink0', frame }), { port: 'uplink0', srcMac: portMac(d, 'uplink0'), dstMac: MAC.client, dst: '2001:db8:ff::7', type: 1, code: 1, quoteOf: frame, reason: 'acl-reject' });
+    });
+
+    it('the RST acknowledges SEG.SEQ + SEG.LEN modulo 2^32 (a SYN with data at the wrap)', async () => {
+      await write(d.hal, [ins(acl({ stage: 'ACL_INGRESS', endpointId: 'ep-a', protocol: 6, dstPorts: { lo: 23, hi: 23 }, priority: 10, action: 'ACL_REJECT' }))]);
+      const wrap = { ...tcp, seq: 0xffffffff, payload: 'ab' };
+      expectRst(await send(d, 'uplink0', wrap), { port: 'uplink0', srcMac: portMac(d, 'uplink0'), dstMac: MAC.client, src: EP_A, dst: OUTSIDE, sport: 23, dport: 41000, seq: 0, ack: 2, flagBits: 0x14, reason: 'acl-reject' });
+    });
+
+    it('a segment carrying ACK is answered by a bare RST with SEQ = SEG.ACK (RFC 9293 §3.10.7.1)', async () => {
+      // An established connection whose destination becomes a reject route.
+      const syn: Flow = { src: EP_A, dst: '203.0.113.9', proto: 'tcp', sport: 1000, dport: 443, flags: 'S', seq: 10, payload: '' };
+      await send(d, 'host0', syn);
+      await send(d, 'uplink0', reversed(syn, { flags: 'SA', seq: 70000, ack: 11 }));
+      await write(d.hal, [ins({ route: { prefix: '203.0.113.0/24', reject: {} } })]);
+      const data = { ...syn, flags: 'PA', seq: 11, ack: 70001, payload: 'data' };
+      expectRst(await send(d, 'host0', data, MAC.epA), { port: 'host0', srcMac: portMac(d, 'host0'), dstMac: MAC.epA, src: '203.0.113.9', dst: EP_A, sport: 443, dport: 1000, seq: 70001, ack: 0, flagBits: 0x04, reason: 'route-reject' });
+    });
+
+    it('a reject route answers ICMP network unreachable (3/0) for UDP and a RST for TCP', async () => {
+      await write(d.hal, [ins({ route: { prefix: '203.0.113.0/24', reject: {} } })]);
+      const out: Flow = { src: EP_A, dst: '203.0.113.9', sport: 1000, dport: 2000, payload: 'to a rejected net' };
+      const frame = frameIn(d, 'host0', out, MAC.epA);
+      expectIcmpError(await d.hal.inject({ portId: 'host0', frame }), { port: 'host0', srcMac: portMac(d, 'host0'), dstMac: MAC.epA, dst: EP_A, type: 3, code: 0, quoteOf: frame, reason: 'route-reject' });
+      const syn: Flow = { ...out, proto: 'tcp', flags: 'S', seq: 10, payload: '' };
+      expectRst(await send(d, 'host0', syn, MAC.epA), { port: 'host0', srcMac: portMac(d, 'host0'), dstMac: MAC.epA, src: '203.0.113.9', dst: EP_A, sport: 2000, dport: 1000, seq: 0, ack: 11, flagBits: 0x14, reason: 'route-reject' });
+    });
+
+    it('a reject route answers ICMPv6 no route (1/0) over IPv6', async () => {
+      await write(d.hal, [ins({ route: { prefix: '2001:db8:bad::/48', reject: {} } })]);
+      const frame = frameIn(d, 'host0', { src: '2001:db8:a::10', dst: '2001:db8:bad::1', sport: 1, dport: 2 }, MAC.epA);
+      expectIcmpError(await d.hal.inject({ portId: 'host0', frame }), { port: 'host0', srcMac: portMac(d, 'host0'), dstMac: MAC.epA, dst: '2001:db8:a::10', type: 1, code: 0, quoteOf: frame, reason: 'route-reject' });
+    });
+  });
+
+  describe('RELATED ICMP errors', () => {
+    const ROUTER = '192.0.2.254';
+    const req: Flow = { src: EP_A, dst: OUTSIDE, sport: 5000, dport: 53, payload: 'query' };
+    /** An ICMP port unreachable from ROUTER to `to`, quoting `quoted` as it left the device. */
+    const icmpError = (to: string, quoted: Uint8Array): Flow & { quote: Uint8Array } => ({ src: ROUTER, dst: to, proto: 'icmp', icmpType: 3, icmpCode: 3, icmpId: 0, icmpSeq: 0, quote: quoted });
+    const errFrame = (f: Flow & { quote: Uint8Array }, srcMac: string, dstMac: string, ttl: number) =>
+      buildFrame({ eth: { src: srcMac, dst: dstMac }, ipv4: { src: f.src, dst: f.dst, ttl, id: 0x1234 }, icmp: { type: 3, code: 3 }, payload: f.quote });
+
+    it('an ICMP error quoting a known connection passes an isolated endpoint without policy, bytes unchanged', async () => {
+      await isolate(d, EP_A, { isolatedIngress: true });
+      const r = await send(d, 'host0', req);
+      const left = r.emitted![0].frame!.subarray(14);
+      const e = icmpError(EP_A, left);
+      const got = await d.hal.inject({ portId: 'uplink0', frame: errFrame(e, MAC.client, portMac(d, 'uplink0'), 64) });
+      expectEmitted(got, 'host0', errFrame(e, portMac(d, 'host0'), MAC.epA, 63), 'RELATED error');
+    });
+
+    it('an ICMP error quoting no connection is ct-invalid', async () => {
+      const stray = buildFrame(flowSpec({ ...req, sport: 6000 }, portMac(d, 'uplink0'), MAC.router0, 63)).subarray(14);
+      const got = await d.hal.inject({ portId: 'uplink0', frame: errFrame(icmpError(EP_A, stray), MAC.client, portMac(d, 'uplink0'), 64) });
+      expectDrop(got, 'ct-invalid', 'unrelated error');
+    });
+
+    it('for a masqueraded connection the error reaches the client; the quoted header is left as it was', async () => {
+      await write(d.hal, [ins({ snat: { srcPrefix: '10.0.0.0/24', priority: 1, masquerade: { ip: '192.0.2.100', ports: { lo: 20000, hi: 20000 } } } })]);
+      const r = await send(d, 'host0', req);
+      const left = r.emitted![0].frame!.subarray(14);
+      const e = icmpError('192.0.2.100', left);
+      const got = await d.hal.inject({ portId: 'uplink0', frame: errFrame(e, MAC.client, portMac(d, 'uplink0'), 64) });
+      expectEmitted(got, 'host0', errFrame({ ...e, dst: EP_A }, portMac(d, 'host0'), MAC.epA, 63), 'translated outer, untouched quote');
+    });
+  });
+
+  describe('capabilities', () => {
+    /** Where each declared feature is shown by a packet test that would fail without it. */
+    const COVERED: Record<string, [file: string, title: string]> = {
+      IPV4_ROUTING: ['packets', 'IPv4 UDP to a remote address'],
+      IPV6_ROUTING: ['packets', 'IPv6: hop limit decremented'],
+      ECMP: ['packets', 'removing one member moves only that member'],
+      NEIGHBOR_REWRITE: ['packets', 'one with an ip uses the neighbor table'],
+      TTL_DECREMENT: ['packets', 'TTL 1 drops ttl-exceeded'],
+      ROUTE_REJECT_ICMP: ['stateful', 'a reject route answers ICMP network unreachable'],
+      ACL: ['packets', 'the higher priority wins'],
+      ACL_DEFAULT_DENY: ['packets', 'isolated for ingress: default deny inbound only'],
+      ACL_REJECT: ['stateful', 'ACL_REJECT answers TCP with a RST'],
+      CONNTRACK: ['stateful', 'a handshake passes both ways'],
+      STATEFUL_ACL: ['stateful', 'an established flow is not re-evaluated after a policy change'],
+      SERVICE_LB: ['services', 'consistent hashing: removing one member moves only'],
+      SERVICE_AFFINITY: ['services', 'holds for the timeout and may change after it expires'],
+      SERVICE_REJECT_EMPTY: ['services', 'TCP to an empty group is answered by a RST'],
+      SERVICE_SOURCE_RANGES: ['services', 'the longest matching source entry decides'],
+      SNAT: ['nat', 'rewrites the source to the masquerade address'],
+      HAIRPIN: ['nat', 'hairpin: a client that is its own backend'],
+      VXLAN_ENCAP: ['tunnels', 'VXLAN: outer addresses, VNI, UDP 4789'],
+      VXLAN_DECAP: ['tunnels', 'VXLAN to a local VTEP and VNI'],
+      GENEVE_ENCAP: ['tunnels', 'Geneve with options: the option TLVs are carried'],
+      GENEVE_DECAP: ['tunnels', 'Geneve with options to a local VTEP'],
+      POLICER: ['qos', 'srTCM (RFC 2697), EBS 0'],
+      SHAPER: ['qos', 'delays emitted timeNs by the token-bucket schedule'],
+      FLOW_RECORDS: ['telemetry', 'a UDP flow produces one record when it idles out'],
+    };
+
+    it('every declared feature has a packet test in this suite', async () => {
+      const features = (await d.hal.describe()).capabilities!.features ?? [];
+      for (const f of features) {
+        expect(COVERED, `feature ${f} has no test`).to.have.property(f);
+        const [file, title] = COVERED[f];
+        const text = readFileSync(new URL(`./${file}.test.ts`, import.meta.url), 'utf8');
+        expect(text.includes(title), `${file}.test.ts has a test "${title}…"`).to.equal(true);
+      }
+    });
+
+    it('conntrack capabilities match what the packets show', async () => {
+      const c = (await d.hal.describe()).capabilities!.conntrack!;
+      expect(c).to.include({ supported: true, configurableTimeouts: true, tcpWindowTracking: true, nat: true, agingEvents: true });
+      expect(c.maxEntries).to.be.greaterThan(0);
     });
   });
 });

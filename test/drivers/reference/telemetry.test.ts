@@ -7,6 +7,7 @@ import {
   SECOND,
   del,
   events,
+  expectUpdateError,
   flowRecords,
   frameIn,
   ins,
@@ -303,6 +304,13 @@ describe('reference driver: telemetry', () => {
         expect([err.code, err.fieldPath], `afterSequence ${after}`).to.deep.equal(['OUT_OF_RANGE', 'afterSequence']);
       }
       expect(sequences(await events(small.hal, { afterSequence: 10 }))).to.deep.equal([]);
+    });
+
+    it('ipfixCollectors need telemetry.ipfixExport, which the reference does not declare: FEATURE_UNSUPPORTED', async () => {
+      expect((await d.hal.describe()).capabilities!.telemetry!.ipfixExport ?? false).to.equal(false);
+      await expectUpdateError(d.hal, ins(flowLog({ recordAllowed: true, ipfixCollectors: ['collector.example:4739'] })), {
+        code: 'UNIMPLEMENTED', reason: 'FEATURE_UNSUPPORTED', fieldPath: 'updates[0].entry.flowLog.ipfixCollectors',
+      });
     });
 
     it('telemetry capabilities match what the events show', async () => {
