@@ -179,7 +179,15 @@ export function walkPacket(ctx: WalkContext, ingressPortId: string, input: Uint8
     }
     step('conntrack', `${state === 'REPLY' ? 'reply to' : 'established'} connection ${describeTuple(o)} (zone ${zone}): policy already decided`, 'ct_zone', String(zone));
   } else if (state === 'RELATED') {
-    step('conntrack', `ICMP error related to connection ${describeTuple(cls.entry!.original)}: admitted without policy`, 'ct_zone', String(zone));
+    // The error's own addresses are translated like a packet of its direction, so an
+    // error about a masqueraded flow reaches the client; the quoted header is left
+    // as it is (hal-spec §2, "Conntrack states").
+    const o = cls.entry!.original;
+    const r = cls.entry!.reply;
+    wantTuple = direction === 'reply'
+      ? { ...original, srcIp: f.src === r.srcIp ? o.dstIp : f.src, dstIp: f.dst === r.dstIp ? o.srcIp : f.dst }
+      : { ...original, srcIp: f.src === o.srcIp ? r.dstIp : f.src, dstIp: f.dst === o.dstIp ? r.srcIp : f.dst };
+    step('conntrack', `ICMP error related to connection ${describeTuple(o)}: admitted without policy`, 'ct_zone', String(zone));
   } else {
     step('conntrack', `new connection (zone ${zone})`, 'ct_zone', String(zone));
     // Stage 4: service load balancing.
