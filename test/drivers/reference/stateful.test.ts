@@ -479,6 +479,17 @@ describe('reference driver: conntrack (stateful walk)', () => {
       const got = await d.hal.inject({ portId: 'uplink0', frame: errFrame(e, MAC.client, portMac(d, 'uplink0'), 64) });
       expectEmitted(got, 'host0', errFrame({ ...e, dst: EP_A }, portMac(d, 'host0'), MAC.epA, 63), 'translated outer, untouched quote');
     });
+    it('an error the backend of a DNATed flow sends appears to come from the VIP', async () => {
+      await write(d.hal, [
+        ins({ backendGroup: { id: 'g', members: [{ ip: '10.1.0.1', port: 5353 }] } }),
+        ins({ service: { vip: '10.96.0.10', protocol: 17, port: 53, balance: { backendGroupId: 'g' } } }),
+      ]);
+      const r = await send(d, 'uplink0', { src: OUTSIDE, dst: '10.96.0.10', sport: 4444, dport: 53 });
+      const left = r.emitted![0].frame!.subarray(14);
+      const e = { ...icmpError(OUTSIDE, left), src: '10.1.0.1' };
+      const got = await d.hal.inject({ portId: 'uplink0', frame: errFrame(e, MAC.router0, portMac(d, 'uplink0'), 64) });
+      expectEmitted(got, 'uplink0', errFrame({ ...e, src: '10.96.0.10' }, portMac(d, 'uplink0'), MAC.router0, 63), 'error as the VIP');
+    });
   });
 
   describe('capabilities', () => {
