@@ -287,6 +287,41 @@ describe('reference driver: conntrack (stateful walk)', () => {
       expect(await d.hal.listConntrack({})).to.have.length(0);
     });
 
+    it('every TCP state takes its own timeout from the profile', async () => {
+      await write(d.hal, [mod(zone({ timeouts: { tcpSynSent: 11, tcpSynRecv: 12, tcpEstablished: 13, tcpFinWait: 14, tcpCloseWait: 15, tcpLastAck: 16, tcpTimeWait: 17, tcpClose: 18 } }))]);
+      const steps: [string, Flow, string, number][] = [
+        ['host0', SYN, 'TCP_SYN_SENT', 11],
+        ['uplink0', SYNACK, 'TCP_SYN_RECV', 12],
+        ['host0', ACK, 'TCP_ESTABLISHED', 13],
+        ['host0', { ...ACK, flags: 'FA' }, 'TCP_FIN_WAIT', 14],
+        ['uplink0', reversed(SYN, { flags: 'A', seq: 5001, ack: 1002 }), 'TCP_CLOSE_WAIT', 15],
+        ['uplink0', reversed(SYN, { flags: 'FA', seq: 5001, ack: 1002 }), 'TCP_LAST_ACK', 16],
+        ['host0', { ...ACK, flags: 'A', seq: 1002, ack: 5002 }, 'TCP_TIME_WAIT', 17],
+      ];
+      let t = SECOND;
+      for (const [port, f, state, timeout] of steps) {
+        t += SECOND;
+        expect((await sendAt(d, port, f, t)).disposition, state).to.equal('FORWARDED');
+        const [e] = await d.hal.listConntrack({});
+        expect([e.tcpState, e.lastSeenNs, e.expiresNs], state).to.deep.equal([state, t, t + timeout * SECOND]);
+      }
+      const other = { ...SYN, sport: 40001 };
+      await sendAt(d, 'host0', other, t + SECOND);
+      // RFC 9293: in SYN-SENT only a RST that acknowledges the SYN is acceptable.
+      expect((await sendAt(d, 'uplink0', reversed(other, { flags: 'RA', seq: 0, ack: 1001 }), t + 2 * SECOND)).disposition).to.equal('FORWARDED');
+      const [e] = await d.hal.listConntrack({ filter: ctf({ protocol: 6, address: EP_A }) }).then((es) => es.filter((x) => x.original!.srcPort === 40001));
+      expect([e.tcpState, e.expiresNs]).to.deep.equal(['TCP_CLOSE', t + 2 * SECOND + 18 * SECOND]);
+    });
+
+    it('icmp and other (SCTP) timeouts come from the profile', async () => {
+      await write(d.hal, [mod(zone({ timeouts: { icmp: 4, other: 7 } }))]);
+      await sendAt(d, 'host0', { src: EP_A, dst: OUTSIDE, proto: 'icmp' }, SECOND);
+      const sctp = buildFrame({ eth: { src: MAC.epA, dst: portMac(d, 'host0') }, ipv4: { src: EP_A, dst: OUTSIDE, ttl: 64 }, sctp: { sport: 3868, dport: 3868, tag: 0 }, payload: new Uint8Array(20) });
+      expect((await d.hal.inject({ portId: 'host0', frame: sctp, timeNs: SECOND })).disposition).to.equal('FORWARDED');
+      const es = await d.hal.listConntrack({});
+      expect(es.map((e) => [e.original!.protocol, e.expiresNs]).sort()).to.deep.equal([[1, 5 * SECOND], [132, 8 * SECOND]]);
+    });
+
     it('a profile change applies to existing connections from their next packet', async () => {
       await sendAt(d, 'host0', req, SECOND);
       expect((await d.hal.listConntrack({}))[0].expiresNs).to.equal(31 * SECOND);
