@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { inspect } from 'node:util';
 import type { IpsecSaEntry, SaLifetimeEvent } from '../../../src/hal/generated/types.js';
+import { ip } from '../../../src/hal/index.js';
+import type { Spi } from '../../../src/hal/values.js';
 import { EspSa, SaConfigError, Spd, SpdConfigError, espProtect, espUnprotect, type EspFrameResult } from '../../../src/sim/crypto/index.js';
 import { buildFrame, parsePacket, verifyChecksums, type ParsedPacket } from '../../../src/sim/packet/index.js';
 
@@ -8,6 +10,7 @@ const KEY16 = Uint8Array.from({ length: 16 }, (_, i) => 0xa0 + i);
 const KEY32 = Uint8Array.from({ length: 32 }, (_, i) => 0x40 + i);
 const SALT = Uint8Array.from([0xde, 0xad, 0xbe, 0xef]);
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const spi = (n: number): Spi => n as Spi;
 
 function pair(extra: Partial<IpsecSaEntry> = {}, inboundExtra: Partial<IpsecSaEntry> = {}, onLifetime?: (e: SaLifetimeEvent) => void) {
   const base = {
@@ -75,7 +78,7 @@ describe('crypto/ESP tunnel and transport mode on frames', () => {
     expect(pa.l3).to.deep.include({ kind: 'ipv4', dscp: 0x28 >> 2, ecn: 0, df: false });
     expect(hex(ok(espUnprotect(a.inn, enc)))).to.equal(hex(six));
 
-    const b = pair({ tunnelSrc: '2001:db8::a', tunnelDst: '2001:db8::b' });
+    const b = pair({ tunnelSrc: ip('2001:db8::a'), tunnelDst: ip('2001:db8::b') });
     const four = udp4();
     const enc6 = ok(espProtect(b.out, four));
     const pb = parse(enc6);
@@ -143,7 +146,7 @@ describe('crypto/ESP inbound checks', () => {
   it('an SA for another SPI, or with another key, refuses the packet', () => {
     const a = pair();
     const enc = ok(espProtect(a.out, udp4()));
-    const otherSpi = pair({ spi: 0x9999 });
+    const otherSpi = pair({ spi: spi(0x9999) });
     expect(espUnprotect(otherSpi.inn, enc)).to.deep.equal({ ok: false, reason: 'ipsec-spi-mismatch' });
     const otherKey = pair({ key: KEY16.map((b) => b ^ 1) });
     expect(espUnprotect(otherKey.inn, enc)).to.deep.equal({ ok: false, reason: 'ipsec-auth-failed' });
@@ -168,7 +171,7 @@ describe('crypto/ESP inbound checks', () => {
   });
 
   it('sequence numbers start at 1 and never wrap: after 2^32-1 the SA stops (ipsec-seq-overflow)', () => {
-    const base = { spi: 7, mode: 'TRANSPORT', algorithm: 'AES_GCM_128', key: KEY16, salt: SALT } as const;
+    const base = { spi: spi(7), mode: 'TRANSPORT', algorithm: 'AES_GCM_128', key: KEY16, salt: SALT } as const;
     const out = new EspSa({ ...base, id: 'o', direction: 'OUTBOUND' }, { firstSeq: 0xfffffffe });
     const inn = new EspSa({ ...base, id: 'i', direction: 'INBOUND', replayWindow: 64 });
     const a = espProtect(out, udp4());
@@ -210,7 +213,7 @@ describe('crypto/ESP lifetimes', () => {
   it('outbound hard bytes: the crossing packet is sent, the next is refused; soft and hard in one packet emit both', () => {
     const events: string[] = [];
     const out = new EspSa(
-      { id: 'o', spi: 1, direction: 'OUTBOUND', mode: 'TRANSPORT', algorithm: 'AES_GCM_128', key: KEY16, salt: SALT, softLifetimeBytes: 10, hardLifetimeBytes: 10 },
+      { id: 'o', spi: spi(1), direction: 'OUTBOUND', mode: 'TRANSPORT', algorithm: 'AES_GCM_128', key: KEY16, salt: SALT, softLifetimeBytes: 10, hardLifetimeBytes: 10 },
       { onLifetime: (e) => events.push(e.kind!) },
     );
     expect(espProtect(out, udp4()).ok).to.equal(true); // 17 bytes of UDP ≥ 10
