@@ -37,7 +37,7 @@
 //   ct.size, ct.zoneSize(zone)                   (live connections, for the cost model)
 //   ct.inUse(zone, tuple, nowNs)                 (either direction taken; for port allocation)
 //
-//   allocateSnatPort(ct, zone, original, { dnat?, snatIp, range?, nowNs }) → port | 'exhausted'
+//   allocateSnatPort(ct, zone, original, { snatIp, dnat?, range?, nowNs }) → port | 'exhausted'
 //       (src/sim/conntrack/port-allocator.ts) → count drop `nat-ports-exhausted`.
 //
 // Expiry runs on the VirtualClock passed in: one clock timer per table at the earliest due
@@ -53,3 +53,5 @@ export type { NatBindings, NatTarget, Tuple } from './tuple.js';
 export { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpSt, tcpNext } from './tcp-state.js';
 export { DEFAULT_TIMEOUTS_S, resolveTimeouts } from './timeouts.js';
 export type { TcpSegment } from './window.js';
+export { DEFAULT_ICMP_ID_RANGE, DEFAULT_PORT_RANGE, allocateSnatPort, portRange } from './port-allocator.js';
+export type { PortRefusal, SnatRequest } from './port-allocator.js';

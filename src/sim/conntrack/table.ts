@@ -9,7 +9,7 @@ import { ExpiryQueue } from './expiry-queue.js';
 import { DIR_ORIGINAL, DIR_REPLY, TCP_FIN, TCP_INVALID, TCP_RST, TcpSt, tcpNext, tcpOpens, tcpReopens } from './tcp-state.js';
 import { DEFAULT_RESOLVED, resolveTimeouts, type ResolvedTimeouts } from './timeouts.js';
 import {
-  IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, canonicalIp, fromHal, keyOf, replyTuple, type NatBindings, type Tuple,
+  IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, canonicalIp, fromHal, keyOf, replyTuple, tupleKey, type NatBindings, type Tuple,
 } from './tuple.js';
 import { TcpWindow, type TcpSegment } from './window.js';
 
@@ -283,12 +283,19 @@ export class ConntrackTable {
     }
   }
 
-  /** An ICMP error quoting `quoted` is RELATED to the connection that packet belongs to, travelling the other way. */
+  /**
+   * An ICMP error quoting `quoted` is RELATED to the connection that packet
+   * belongs to. The quoted packet went the opposite way to the error, after NAT,
+   * so the error's own direction is found by looking up the quoted tuple inverted
+   * (as Linux does): an error from a DNAT backend quoting `snat → backend` inverts to
+   * the reply tuple `backend → snat`.
+   */
   private related(zone: number, quoted: Tuple, nowNs: number): CtVerdict {
-    const key = keyOf(zone, quoted);
+    const icmp = quoted.protocol === IPPROTO_ICMP || quoted.protocol === IPPROTO_ICMPV6;
+    const key = tupleKey(zone, quoted.protocol, quoted.dstIp, icmp ? quoted.srcPort : quoted.dstPort, quoted.srcIp, icmp ? 0 : quoted.srcPort);
     const e = this.byKey.get(key);
     if (e === undefined || e.expiresNs <= nowNs) return this.say('INVALID', undefined, undefined);
-    return this.say('RELATED', e, key === e.origKey ? 'reply' : 'original');
+    return this.say('RELATED', e, key === e.origKey ? 'original' : 'reply');
   }
 
   private say(state: CtState, entry: CtEntry | undefined, direction: CtDirection | undefined): CtVerdict {
