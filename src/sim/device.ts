@@ -4,7 +4,7 @@ import { formatMac, tableByName, type CtZoneEntry, type EmittedPacket, type Flow
 import { VirtualClock } from './clock.js';
 import { ConntrackTable, allocateSnatPort, type CtEntry } from './conntrack/index.js';
 import { NO_COST, type CostSink } from './cost/ops.js';
-import { buildRejection } from './packet/icmp-errors.js';
+import { buildRejection } from './pipeline/reject.js';
 import { AffinityTable } from './pipeline/affinity.js';
 import { ForwardingState } from './pipeline/forwarding-state.js';
 import { walkPacket, type WalkContext, type WalkResult } from './pipeline/packet-walk.js';

@@ -233,7 +233,7 @@ export function walkPacket(ctx: WalkContext, ingressPortId: string, input: Uint8
     ctx.countLookup('endpoint', !!dstEp);
     cost.charge('policy', 'lookup', endpoints, 'endpoint', 'exact');
     const verdict = evaluatePolicy(ctx.fwd, cost, ctx.countLookup, seen, srcEp, dstEp, bytes);
-    for (const s of verdict.steps) step('policy', s);
+    for (const s of verdict.steps) step('policy', s.detail, s.table, s.ref);
     if (!verdict.allowed) {
       ctx.flows.denied(f, zone, port.id, verdict.reject ? 'REJECTED' : 'DENIED', verdict.policyRef, bytes, timeNs);
       if (verdict.reject) return rejectWith(ctx, trace, frame, pkt, port, verdict.reason, 'admin-prohibited', verdict.detail, 'policy', verdict.table, verdict.ref, timeNs);

@@ -13,15 +13,21 @@ export interface EndpointHit {
   readonly entry: EndpointEntry;
 }
 
+export interface PolicyStep {
+  readonly detail: string;
+  readonly table?: string;
+  readonly ref?: string;
+}
+
 export type PolicyVerdict =
-  | { allowed: true; policyRef: string; steps: string[] }
-  | { allowed: false; reject: boolean; reason: string; policyRef: string; detail: string; table: string; ref: string; steps: string[] };
+  | { allowed: true; policyRef: string; steps: PolicyStep[] }
+  | { allowed: false; reject: boolean; reason: string; policyRef: string; detail: string; table: string; ref: string; steps: PolicyStep[] };
 
 export function evaluatePolicy(
   fwd: ForwardingState, cost: CostSink, countLookup: (table: string, hit: boolean) => void,
   f: PacketFacts, srcEp: EndpointHit | undefined, dstEp: EndpointHit | undefined, bytes: number,
 ): PolicyVerdict {
-  const steps: string[] = [];
+  const steps: PolicyStep[] = [];
   // The flow record names the last deciding rule; with no rule at all it is default-allow.
   let policyRef = 'default-allow';
   for (const [stage, ep, dir] of [
@@ -47,14 +53,14 @@ export function evaluatePolicy(
         };
       }
       policyRef = name;
-      steps.push(`allowed by ACL ${name} (priority ${rule.priority}) at ${who}`);
+      steps.push({ detail: `allowed by ACL ${name} (priority ${rule.priority}) at ${who}`, table: 'acl', ref: rule.entry.policyRef ?? '' });
     } else if (dir === 'ingress' ? ep.entry.isolatedIngress : ep.entry.isolatedEgress) {
       return {
         allowed: false, reject: false, reason: `default-deny-${dir}`, policyRef: 'default-deny', steps, table: 'endpoint', ref: ep.entry.endpointId!,
         detail: `endpoint ${ep.entry.endpointId} is isolated for ${dir} and no ACL allows this flow: default deny`,
       };
     } else {
-      steps.push(`no ACL matched at ${who}; not isolated: allowed`);
+      steps.push({ detail: `no ACL matched at ${who}; not isolated: allowed` });
     }
   }
   return { allowed: true, policyRef, steps };
