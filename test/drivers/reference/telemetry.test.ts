@@ -326,7 +326,7 @@ describe('reference driver: telemetry', () => {
       await send(d, 'host0', Q);
       await send(d, 'uplink0', { ...A, sport: 9 });
       await send(d, 'uplink0', { ...A, sport: 9 });
-      await send(d, 'host0', { ...Q, proto: 'tcp', flags: 'A' });
+      await send(d, 'host0', { ...Q, proto: 'tcp', flags: 'F' });
       const c = await d.hal.getCounters();
       expect(c.drops).to.deep.include({ 'default-deny-ingress': 2, 'ct-invalid': 1 });
       expect(c.injected!.packets).to.equal(4);
