@@ -92,6 +92,22 @@ describe('reference driver: services', () => {
       expect(await d.hal.listConntrack({ filter: ctf({ replySrcIp: EP_A, replySrcPort: 8080 }) })).to.have.length(1);
     });
 
+    it('the trace shows the stages in walk order; reply traffic skips service-lb and policy', async () => {
+      const syn: Flow = { src: CLIENT, dst: VIP, proto: 'tcp', sport: 41000, dport: 80, flags: 'S', seq: 1 };
+      const r = await send(d, 'uplink0', syn);
+      const stages = r.trace!.map((t) => t.stage!);
+      const order = ['port-ingress', 'conntrack', 'service-lb', 'policy', 'nat', 'routing', 'port-egress'];
+      const at = order.map((st) => stages.indexOf(st));
+      expect(at.every((i) => i >= 0), `stages ${stages.join(', ')}`).to.equal(true);
+      expect([...at].sort((a, b) => a - b)).to.deep.equal(at);
+      expect(r.trace!.find((t) => t.stage === 'service-lb')).to.include({ table: 'service' });
+      const back = await send(d, 'host0', { src: EP_A, dst: CLIENT, proto: 'tcp', sport: 8080, dport: 41000, flags: 'SA', seq: 9, ack: 2 }, MAC.epA);
+      const backStages = back.trace!.map((t) => t.stage!);
+      expect(backStages).to.not.include('service-lb');
+      expect(backStages).to.not.include('policy');
+      expect(backStages).to.include('nat');
+    });
+
     it('UDP to the VIP and back', async () => {
       const q: Flow = { src: CLIENT, dst: VIP, sport: 33333, dport: 53, payload: 'query' };
       expectEmitted(await send(d, 'uplink0', q), 'host1', frameOut(d, 'host1', MAC.epB, { ...q, dst: EP_B, dport: 5353 }), 'query');
