@@ -12,7 +12,9 @@ import {
   expectEmitted,
   expectUpdateError,
   frameOut,
+  del,
   ins,
+  mod,
   sendAt,
   topologyDevice,
   write,
@@ -73,6 +75,18 @@ describe('reference driver: QoS', () => {
       await write(d.hal, [ins(policer({ id: 'p', mode: 'SRTCM', cir: 1000, cbs: 300, red: 'COLOR_DROP' })), ins(bind({ portId: 'host0', direction: 'INGRESS', policerId: 'p' }))]);
       await burst(d, 5, SECOND);
       expect(await counters(d, 'policer', (e) => e.policer!.id === 'p')).to.deep.equal({ packets: 5, bytes: 500 });
+    });
+
+    it('a MODIFY keeps the policer\'s counters; DELETE then INSERT starts from zero with a full bucket (hal-spec §8)', async () => {
+      const p = { id: 'p', mode: 'SRTCM', cir: 1000, cbs: 300, red: 'COLOR_DROP' };
+      const b = { portId: 'host0', direction: 'INGRESS', policerId: 'p' };
+      await write(d.hal, [ins(policer(p)), ins(bind(b))]);
+      expect(await burst(d, 3, SECOND)).to.equal('FFF');
+      await write(d.hal, [mod(policer({ ...p, cbs: 400 }))]);
+      expect((await counters(d, 'policer', (e) => e.policer!.id === 'p'))!.packets, 'after MODIFY').to.equal(3);
+      await write(d.hal, [del(bind(b)), del(policer({ id: 'p' })), ins(policer(p)), ins(bind(b))]);
+      expect(await counters(d, 'policer', (e) => e.policer!.id === 'p'), 'after DELETE + INSERT').to.deep.equal({ packets: 0, bytes: 0 });
+      expect(await burst(d, 4, SECOND), 'a fresh, full bucket').to.equal('FFFD');
     });
 
     it('srTCM with EBS: the excess bucket colors yellow, fills only from the overflow of a full committed bucket', async () => {
