@@ -482,6 +482,21 @@ describe('reference driver: conntrack (stateful walk)', () => {
       expectRst(await send(d, 'host0', syn, MAC.epA), { port: 'host0', srcMac: portMac(d, 'host0'), dstMac: MAC.epA, src: '203.0.113.9', dst: EP_A, sport: 2000, dport: 1000, seq: 0, ack: 11, flagBits: 0x14, reason: 'route-reject' });
     });
 
+    it('an ICMP error or a RST is never answered: it is dropped with the reject reason', async () => {
+      const udp: Flow = { src: EP_A, dst: '203.0.113.9', sport: 1000, dport: 2000 };
+      const syn: Flow = { src: EP_A, dst: '203.0.113.9', proto: 'tcp', sport: 1001, dport: 443, flags: 'S', seq: 10, payload: '' };
+      await send(d, 'host0', udp, MAC.epA);
+      const reply = await send(d, 'uplink0', reversed(udp));
+      await send(d, 'host0', syn, MAC.epA);
+      await send(d, 'uplink0', reversed(syn, { flags: 'SA', seq: 500, ack: 11 }));
+      await write(d.hal, [ins({ route: { prefix: '203.0.113.0/24', reject: {} } })]);
+      // ep-a answers the reply it got with a port unreachable (RELATED, original direction).
+      const quote = reply.emitted![0].frame!.subarray(14);
+      const err = buildFrame({ eth: { src: MAC.epA, dst: portMac(d, 'host0') }, ipv4: { src: EP_A, dst: '203.0.113.9', ttl: 64 }, icmp: { type: 3, code: 3 }, payload: quote });
+      expectDrop(await d.hal.inject({ portId: 'host0', frame: err }), 'route-reject', 'ICMP error to a reject route');
+      expectDrop(await send(d, 'host0', { ...syn, flags: 'R', seq: 11 }, MAC.epA), 'route-reject', 'RST to a reject route');
+    });
+
     it('a reject route answers ICMPv6 no route (1/0) over IPv6', async () => {
       await write(d.hal, [ins({ route: { prefix: '2001:db8:bad::/48', reject: {} } })]);
       const frame = frameIn(d, 'host0', { src: '2001:db8:a::10', dst: '2001:db8:bad::1', sport: 1, dport: 2 }, MAC.epA);
