@@ -168,9 +168,16 @@ describe('sim/qos policer: trTCM (RFC 2698)', () => {
     // CIR 1000 B/s, PIR 2000 B/s, CBS = PBS = 1000; 100-byte packets every 25 ms
     // (4000 B/s) for 100 s. Over the run green bytes ≈ CIR·T, green+yellow ≈ PIR·T.
     const p = new Policer(tr(1000, 1000, 2000, 1000));
+    const ref = new LiteralRfcMarker({ mode: 'TRTCM', aware: false, cir: 1000, cbs: 1000, pir: 2000, pbs: 1000, ebs: 0 });
     const T = 100;
-    for (let n = 0; n < T * 40; n++) p.mark(100, n * 25 * MS);
+    const want = { green: 0, yellow: 0, red: 0 };
+    for (let n = 0; n < T * 40; n++) {
+      p.mark(100, n * 25 * MS);
+      want[ref.mark(100, n * 25 * MS, 'green')]++;
+    }
     const c = p.counters();
+    // Exact counts from the literal timer model, then the RFC's long-run envelope.
+    expect([c.green.packets, c.yellow.packets, c.red.packets]).to.deep.equal([want.green, want.yellow, want.red]);
     const elapsed = (T * 40 - 1) * 0.025;
     expect(c.green.bytes).to.be.within(1000 * elapsed + 1000 - 100, 1000 * elapsed + 1000);
     expect(c.green.bytes + c.yellow.bytes).to.be.within(2000 * elapsed + 1000 - 100, 2000 * elapsed + 1000);
