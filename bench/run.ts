@@ -5,6 +5,7 @@ import { cpus, totalmem } from 'node:os';
 import { ReferenceDriver } from '../src/drivers/reference/index.js';
 import { ip, mac, prefix, type Update } from '../src/hal/index.js';
 import { buildFrame, parsePacket } from '../src/sim/packet/index.js';
+import { conntrackBench } from './conntrack.js';
 import { EspSa, espProtect, espUnprotect } from '../src/sim/crypto/index.js';
 import { Policer, Shaper } from '../src/sim/qos/index.js';
 
@@ -73,12 +74,12 @@ async function packets(n: number) {
 // QoS and ESP engines alone (src/sim/qos, src/sim/crypto), wall clock.
 async function qosAndCrypto(n: number) {
   const pol = new Policer({ id: 'p', mode: 'TRTCM', cir: 125_000_000, cbs: 100_000, pir: 250_000_000, pbs: 200_000 });
-  await timeIt('policer mark (trTCM, BigInt buckets)', n, 'packets', () => {
+  await timeIt('policer mark (trTCM)', n, 'packets', () => {
     for (let i = 0; i < n; i++) pol.mark(1500, i * 10_000);
   });
   const sh = new Shaper({ portId: 'p', rateBps: 10_000_000_000, burstBytes: 64_000, queueLimitBytes: 1_000_000 });
-  await timeIt('shaper enqueue (10 Gb/s, 1500 B at 1.2x rate)', n, 'packets', () => {
-    for (let i = 0; i < n; i++) sh.enqueue(1500, i * 1000);
+  await timeIt('shaper departure (10 Gb/s, 1500 B at 1.2x rate)', n, 'packets', () => {
+    for (let i = 0; i < n; i++) sh.departure(1500, i * 1000);
   });
   const key = new Uint8Array(16).fill(7);
   const salt = new Uint8Array(4).fill(9);
@@ -107,4 +108,5 @@ await writes(100, 50_000);
 await writes(1000, 100_000);
 await singleWriteLatency(5_000);
 await packets(50_000);
+conntrackBench(500_000, 2_000_000);
 await qosAndCrypto(200_000);

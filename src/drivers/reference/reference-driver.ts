@@ -164,8 +164,13 @@ export class ReferenceDriver implements Hal {
 
   /** hal-spec §5.4 step 4: actions the datapath cannot carry out are refused, never approximated. */
   private supportStatus(u: ValidUpdate): UpdateStatus | undefined {
-    if (u.member === 'acl' && u.type !== 'DELETE' && u.body.action === 'ACL_REJECT' && !REFERENCE_FEATURES.includes('ACL_REJECT')) {
-      return statusOf('UNIMPLEMENTED', 'ACTION_UNSUPPORTED', 'ACL_REJECT needs feature ACL_REJECT, which this device does not declare (it cannot answer with TCP RST / ICMP yet)', `updates[${u.index}].entry.acl.action`);
+    if (u.type === 'DELETE') return undefined;
+    const at = `updates[${u.index}].entry.${u.member}`;
+    if (u.member === 'policer' && u.body.colorAware) {
+      return statusOf('UNIMPLEMENTED', 'FEATURE_UNSUPPORTED', 'color-aware policers are not supported: this device declares qos.colorAware false', `${at}.colorAware`);
+    }
+    if (u.member === 'flowLog' && ((u.body.ipfixCollectors as unknown[] | undefined)?.length ?? 0) > 0) {
+      return statusOf('UNIMPLEMENTED', 'FEATURE_UNSUPPORTED', 'IPFIX export is not supported: this device declares telemetry.ipfixExport false', `${at}.ipfixCollectors`);
     }
     return undefined;
   }
@@ -227,7 +232,7 @@ export class ReferenceDriver implements Hal {
     }
     const ct = this.device.conntrack;
     const e = ct.get(req.zone ?? 0, t);
-    if (!e) throw HalError.of('ENTRY_NOT_FOUND', `no connection ${t.srcIp}:${t.srcPort ?? 0} → ${t.dstIp}:${t.dstPort ?? 0} proto ${t.protocol ?? 0} in zone ${req.zone ?? 0}`, 'tuple');
+    if (!e) throw HalError.of('ENTRY_NOT_FOUND', `no connection ${t.srcIp}:${t.srcPort ?? 0} → ${t.dstIp}:${t.dstPort ?? 0} proto ${t.protocol ?? 0} in zone ${req.zone ?? 0}`);
     return ct.toHal(e);
   }
 

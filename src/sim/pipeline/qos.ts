@@ -9,7 +9,10 @@ import type { QosInput, QosOutcome, QosStage } from './qos-stage.js';
 
 const SHAPER = tableByName('shaper')!;
 
+// An engine belongs to one row: a MODIFY keeps the row's counters object (and the
+// engine, reconfigured); DELETE then INSERT makes a new row and a fresh engine.
 interface Live<T> {
+  row: object;
   body: unknown;
   engine: T;
 }
@@ -83,9 +86,9 @@ export class TableQos implements QosStage {
 
   private policer(id: string, stored: StoredEntry, nowNs: number): Policer {
     const live = this.policers.get(id);
-    if (!live) {
+    if (!live || live.row !== stored.counters) {
       const engine = new Policer(stored.body as PolicerEntry, nowNs);
-      this.policers.set(id, { body: stored.body, engine });
+      this.policers.set(id, { row: stored.counters, body: stored.body, engine });
       return engine;
     }
     if (live.body !== stored.body) {
@@ -97,9 +100,9 @@ export class TableQos implements QosStage {
 
   private shaper(stored: StoredEntry, nowNs: number): Shaper {
     const live = this.shapers.get(stored.key);
-    if (!live) {
+    if (!live || live.row !== stored.counters) {
       const engine = new Shaper(stored.body as ShaperEntry, nowNs);
-      this.shapers.set(stored.key, { body: stored.body, engine });
+      this.shapers.set(stored.key, { row: stored.counters, body: stored.body, engine });
       return engine;
     }
     if (live.body !== stored.body) {

@@ -49,6 +49,7 @@ export function balance(
     return b.whenEmpty === 'WHEN_EMPTY_DROP' ? { kind: 'empty-drop', ref, detail } : { kind: 'reject', ref, reason: 'service-no-endpoints', detail };
   }
   const ids = pool.map((m) => ({ id: memberKey(m), weight: m.weight }));
+  const flowKey = `${f.src}|${f.dst}|${f.protocol}|${f.srcPort ?? f.echoId ?? 0}|${port}`;
   let member: BackendMember | undefined;
   let how = 'flow hash';
   const timeout = b.affinityTimeoutS ?? 0;
@@ -58,12 +59,14 @@ export function balance(
     member = remembered && pool.find((m) => m.ip === remembered.ip && m.port === remembered.port);
     if (member) how = `client-IP affinity of ${f.src}`;
     else {
-      member = pool[rendezvous(f.src, ids)];
-      how = `client IP ${f.src} (affinity ${timeout}s)`;
+      // A new affinity is chosen like any flow (5-tuple hash) and then pinned to the
+      // client IP: after it expires the client may land elsewhere.
+      member = pool[rendezvous(flowKey, ids)];
+      how = `flow hash, pinned to client ${f.src} for ${timeout}s`;
     }
     affinity.remember(ref, f.src, { ip: member.ip!, port: member.port! }, nowNs, timeout);
   } else {
-    member = pool[rendezvous(`${f.src}|${f.dst}|${f.protocol}|${f.srcPort ?? f.echoId ?? 0}|${port}`, ids)];
+    member = pool[rendezvous(flowKey, ids)];
   }
   const state = active.length ? '' : ' (terminating: no active member)';
   return { kind: 'dnat', service: svc, group, member, ref, detail: `service ${ref} → ${member.ip}:${member.port} of group ${b.backendGroupId} by ${how}${state}` };

@@ -29,6 +29,7 @@ interface Tracked {
 export class FlowRecorder {
   private readonly tracked = new Map<number, Tracked>();
   private readonly deniedSeen = new Map<string, number>();
+  private deniedFor: unknown;
 
   constructor(
     private readonly config: () => FlowLogEntry | undefined,
@@ -71,6 +72,11 @@ export class FlowRecorder {
   denied(f: PacketFacts, zone: number, ingressPort: string, verdict: 'DENIED' | 'REJECTED', policyRef: string, bytes: number, nowNs: number): void {
     const cfg = this.config();
     if (!cfg?.recordDenied) return;
+    // A new flow_log configuration starts a new reporting period.
+    if (this.deniedFor !== cfg) {
+      this.deniedSeen.clear();
+      this.deniedFor = cfg;
+    }
     const sport = f.srcPort ?? f.echoId ?? 0;
     const key = `${zone}|${f.protocol}|${f.src}|${sport}|${f.dst}|${f.dstPort ?? 0}`;
     const last = this.deniedSeen.get(key);

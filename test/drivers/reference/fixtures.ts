@@ -222,7 +222,6 @@ export const SAMPLES: Sample[] = [
     { zone: 7, timeouts: { icmp: 10 }, maxEntries: 2000 }, null, { zone: 7 }),
   sample('policer', 'policer', [],
     { id: 'pol9', mode: 'TRTCM', cir: 1000, cbs: 2000, pir: 5000, pbs: 4000, red: 'COLOR_DROP' }, null,
-    // Not colorAware: the reference declares qos.colorAware false, so that value is FEATURE_UNSUPPORTED (hal-spec §5.4 step 4).
     { id: 'pol9', mode: 'SRTCM', cir: 3000, cbs: 2000, ebs: 100, yellow: 'COLOR_DROP' }, null, { id: 'pol9' }),
   sample('policer_binding', 'policerBinding', ['pol1', 'pol2'],
     { portId: 'host0', direction: 'INGRESS', policerId: 'pol1' }, null,
@@ -247,8 +246,7 @@ export const SAMPLES: Sample[] = [
     { localIp: '10.0.0.10', localPort: 443, remoteIp: '10.0.0.20', remotePort: 50000, cipher: 'TLS_AES_128_GCM_SHA256', tx: { recordSeq: 9 }, rx: { recordSeq: 2 } },
     { localIp: '10.0.0.10', localPort: 443, remoteIp: '10.0.0.20', remotePort: 50000 }),
   sample('flow_log', 'flowLog', [],
-    // No ipfixCollectors: the reference does not declare telemetry.ipfixExport (hal-spec §13.3).
-    { recordAllowed: true, sampleOneIn: 10, activeTimeoutS: 30 }, null,
+    { recordAllowed: true, sampleOneIn: 10 }, null,
     { recordDenied: true, activeTimeoutS: 60 }, null, {}),
 ];
 
