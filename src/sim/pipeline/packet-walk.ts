@@ -217,11 +217,13 @@ export function walkPacket(ctx: WalkContext, ingressPortId: string, input: Uint8
         const b = lb.service.entry.balance!;
         const mode = b.snatMode ?? 'SNAT_NONE';
         if (mode === 'SNAT_MASQUERADE' || (mode === 'SNAT_HAIRPIN' && f.src === dnat.ip)) {
-          if (b.snatIp) {
-            snat = { ip: b.snatIp };
-            masqueradeRange = { lo: 1024, hi: 65535 };
-            step('nat', `${mode === 'SNAT_HAIRPIN' ? 'hairpin' : 'masquerade'}: source becomes ${b.snatIp}`, 'service', lb.ref);
-          }
+          // hal-spec §3.2: without snatIp the device picks a local address. The
+          // reference uses the VIP: the one address on this path it certainly owns,
+          // so the backend's replies come back here to be reverse-translated.
+          const ip = b.snatIp || lb.service.entry.vip!;
+          snat = { ip };
+          masqueradeRange = { lo: 1024, hi: 65535 };
+          step('nat', `${mode === 'SNAT_HAIRPIN' ? 'hairpin' : 'masquerade'}: source becomes ${ip}${b.snatIp ? '' : ' (the VIP: no snatIp given)'}`, 'service', lb.ref);
         }
         break;
       }
