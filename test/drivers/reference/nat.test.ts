@@ -231,8 +231,15 @@ describe('reference driver: NAT', () => {
       await write(d.hal, web('SNAT_MASQUERADE').map(ins));
       const syn: Flow = { src: '198.51.100.7', dst: VIP, proto: 'tcp', sport: 40000, dport: 80, flags: 'S' };
       const r = await send(d, 'uplink0', syn);
-      expect(sourceOf(r).ip).to.not.equal('198.51.100.7');
-      expect((await d.hal.listConntrack({}))[0].snat).to.equal(true);
+      const s = sourceOf(r);
+      expect(s.ip).to.not.equal('198.51.100.7');
+      const [e] = await d.hal.listConntrack({});
+      expect(e.snat).to.equal(true);
+      expect(e.reply).to.deep.include({ dstIp: s.ip, dstPort: s.port });
+      // Whatever address it picked, the backend's answer to it returns to the client as the VIP.
+      const synack: Flow = { src: EP_A, dst: s.ip, proto: 'tcp', sport: 8080, dport: s.port, flags: 'SA', seq: 1, ack: 1 };
+      const back = await send(d, 'host0', synack, MAC.epA);
+      expectEmitted(back, 'uplink0', frameOut(d, 'uplink0', MAC.router0, { ...synack, src: VIP, sport: 80, dst: '198.51.100.7', dport: 40000 }), 'SYN-ACK');
     });
 
     it('the service mode applies before the snat table', async () => {
