@@ -364,6 +364,8 @@ describe('reference driver: conntrack (stateful walk)', () => {
       const synack = reversed(syn, { flags: 'SA', seq: 100, ack: 2 });
       expectEmitted(await send(d, 'host1', synack, MAC.epB), 'host0', frameOut(d, 'host0', MAC.epA, synack), 'SYN-ACK b → a');
       expectDrop(await send(d, 'host1', { ...syn, src: EP_B, dst: EP_A, sport: 30001, dport: 80 }, MAC.epB), 'default-deny-ingress', 'b opens to a');
+      const es = await d.hal.listConntrack({});
+      expect(es.map((e) => [e.zone ?? 0, e.tcpState, e.replied])).to.deep.equal([[0, 'TCP_SYN_RECV', true]]);
     });
   });
 
