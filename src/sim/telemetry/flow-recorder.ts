@@ -45,7 +45,7 @@ export class FlowRecorder {
   /** A connection was committed: decide whether it will be recorded. */
   started(e: CtEntry, ingressPort: string): void {
     const cfg = this.config();
-    if (!cfg?.recordAllowed || !this.sampled(cfg, e.origKey)) return;
+    if (!cfg?.recordAllowed || !this.sampled(cfg, `${e.zone}|${e.origHash}`)) return;
     const t: Tracked = { ingressPort };
     this.tracked.set(e.id, t);
     const active = (cfg.activeTimeoutS ?? 0) * 1e9;
