@@ -6,6 +6,7 @@ import { HalError } from '../hal/errors.js';
 import { registerDemoCommand } from './demo.js';
 import { registerDescribeCommand } from './describe.js';
 import { registerDriversCommand } from './drivers.js';
+import { registerSimCommand } from './sim.js';
 
 export function buildProgram(): Command {
   const program = new Command('xpuhal')
@@ -22,11 +23,13 @@ export function buildProgram(): Command {
         '  xpuhal describe --driver reference   tables, features and limits of a driver',
         '  xpuhal demo                          program a small pod network and send packets through it',
         '  xpuhal demo --json                   the same, as JSON',
+        '  xpuhal sim run -s scenarios/smoke.json -p all   a workload under every device profile',
       ].join('\n'),
     );
   registerDriversCommand(program);
   registerDescribeCommand(program);
   registerDemoCommand(program);
+  registerSimCommand(program);
   return program;
 }
 
