@@ -70,7 +70,7 @@ const sorted = (m: Map<string, number>) => Object.fromEntries([...m].sort((a, b)
 async function writeTables(driver: ReferenceDriver, scenario: Scenario, file: string): Promise<void> {
   for (const [i, batch] of scenario.tables.entries()) {
     try {
-      await driver.write({ atomicity: 'ROLLBACK_ON_ERROR', updates: batch.entries.map((entry) => ({ type: 'INSERT' as const, entry: entry as TableEntry })) });
+      await driver.write({ atomicity: 'ROLLBACK_ON_ERROR', updates: batch.entries.map((entry) => ({ type: batch.type ?? 'INSERT', entry: entry as TableEntry })) });
     } catch (err) {
       if (!(err instanceof HalError)) throw err;
       const statuses = err.updates ?? [];

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import * as t from 'io-ts';
 import { checkIp, checkMac, checkPrefix } from '../hal/values.js';
-import { DataFileError, NonEmptyString, NonNegative, NonNegativeInt, Positive, PositiveInt, decodeFile, strictObject } from '../sim/cost/decode.js';
+import { DataFileError, NonEmptyString, NonNegative, NonNegativeInt, Positive, PositiveInt, decodeFile, oneOf, strictObject } from '../sim/cost/decode.js';
 
 const checked = (name: string, check: (s: string) => { message: string } | null) =>
   new t.Type<string, string, unknown>(
@@ -67,7 +67,7 @@ const NetworkSide = strictObject(
 
 const EndpointSide = strictObject('endpoint side', { endpoints: t.array(Endpoint) });
 
-export const Side = t.union([EndpointSide, NetworkSide]);
+export const Side = oneOf<t.TypeOf<typeof EndpointSide> | t.TypeOf<typeof NetworkSide>>('side', (u) => ('endpoints' in u ? EndpointSide : NetworkSide));
 
 const Flow = strictObject(
   'flow',
@@ -84,7 +84,9 @@ const Flow = strictObject(
   { clientPorts: strictObject('port range', { lo: intIn(1, 65535), hi: intIn(1, 65535) }) },
 );
 
-const Rate = t.union([strictObject('rate', { pps: Positive }), strictObject('rate', { lineRate: Positive })]);
+const PpsRate = strictObject('rate', { pps: Positive });
+const LineRate = strictObject('rate', { lineRate: Positive });
+const Rate = oneOf<t.TypeOf<typeof PpsRate> | t.TypeOf<typeof LineRate>>('rate', (u) => ('pps' in u ? PpsRate : LineRate));
 
 const Phase = strictObject(
   'phase',
@@ -108,7 +110,7 @@ export const ScenarioCodec = strictObject(
     name: NonEmptyString,
     description: NonEmptyString,
     topology: strictObject('topology', { ports: t.array(strictObject('topology port', { id: NonEmptyString, speedGbps: Positive })) }),
-    tables: t.array(strictObject('table batch', { name: NonEmptyString, entries: t.array(t.UnknownRecord) })),
+    tables: t.array(strictObject('table batch', { name: NonEmptyString, entries: t.array(t.UnknownRecord) }, { type: t.keyof({ INSERT: null, MODIFY: null }) })),
     traffic: strictObject('traffic', { seed: NonNegativeInt, flows: t.array(Flow), phases: t.array(Phase) }),
   },
   {

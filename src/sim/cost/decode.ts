@@ -89,11 +89,45 @@ function messageOf(e: t.ValidationError): string {
   return `expected ${last?.type.name ?? 'a valid value'}, got ${JSON.stringify(e.value) ?? 'nothing'}`;
 }
 
-/** Decodes or throws a DataFileError for the deepest (most specific) problem. */
+/**
+ * One of several shapes, chosen by what the value looks like (a key it has),
+ * instead of an io-ts union: a union reports every member's complaints, and the
+ * user wants the one about the shape they meant.
+ */
+export function oneOf<A>(name: string, pick: (u: Record<string, unknown>) => { validate: t.Validate<unknown, A>; is: t.Is<A> }) {
+  return new t.Type<A, unknown, unknown>(
+    name,
+    (u): u is A => typeof u === 'object' && u !== null && pick(u as Record<string, unknown>).is(u),
+    (u, c) => (typeof u === 'object' && u !== null && !Array.isArray(u) ? pick(u as Record<string, unknown>).validate(u, c) : t.failure(u, c, `expected an object (${name})`)),
+    t.identity,
+  );
+}
+
+/** A number with the note that says where it comes from: `{ "value": n, "source": "..." }` or `"calibration"`. */
+export function noted<C extends t.Mixed>(value: C) {
+  type P = { value: t.TypeOf<C>; source: string } | { value: t.TypeOf<C>; calibration: string };
+  return new t.Type<P, P, unknown>(
+    'parameter',
+    (u): u is P => typeof u === 'object' && u !== null && value.is((u as { value?: unknown }).value),
+    (u, c) => {
+      if (typeof u !== 'object' || u === null || Array.isArray(u)) return t.failure(u, c, 'expected a parameter: { "value": ..., "source": "where the figure comes from" }');
+      const o = u as Record<string, unknown>;
+      for (const k of Object.keys(o)) {
+        if (k !== 'value' && k !== 'source' && k !== 'calibration') return t.failure(o[k], t.appendContext(c, k, t.unknown, o[k]), `unknown field "${k}" (a parameter has value and source or calibration)`);
+      }
+      const note = o.source ?? o.calibration;
+      if (typeof note !== 'string' || note.trim() === '') return t.failure(u, c, 'a parameter needs a "source" (published figure) or "calibration" (measurement) note');
+      const v = value.validate(o.value, t.appendContext(c, 'value', value, o.value));
+      return v._tag === 'Left' ? v : t.success(u as P);
+    },
+    t.identity,
+  );
+}
+
+/** Decodes or throws a DataFileError for the first problem in document order. */
 export function decodeFile<A>(codec: t.Decoder<unknown, A>, value: unknown, file: string): A {
   const r = codec.decode(value);
   if (r._tag === 'Right') return r.right;
-  // Unions report one error per member; the deepest path is the most useful one.
-  const best = [...r.left].sort((a, b) => b.context.length - a.context.length || (a.message ? -1 : 1))[0];
-  throw new DataFileError(file, pathOf(best.context), messageOf(best));
+  const first = r.left[0];
+  throw new DataFileError(file, pathOf(first.context), messageOf(first));
 }

@@ -6,12 +6,11 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as t from 'io-ts';
-import { DataFileError, NonEmptyString, NonNegative, Positive, decodeFile, strictObject } from './decode.js';
+import { DataFileError, NonEmptyString, NonNegative, Positive, decodeFile, noted, strictObject } from './decode.js';
 
 /** One number and where it comes from ("source" for published figures, "calibration" for measured ones). */
-const param = <C extends t.Mixed>(value: C) => t.union([strictObject('param', { value, source: NonEmptyString }), strictObject('param', { value, calibration: NonEmptyString })]);
-const P = param(NonNegative);
-const PPos = param(Positive);
+const P = noted(NonNegative);
+const PPos = noted(Positive);
 
 const fixed = strictObject('fixed cost', { cycles: P });
 const perByte = strictObject('per-byte cost', { cycles: P, perByte: P });
@@ -103,7 +102,7 @@ export const Pipeline = strictObject('pipeline', {
   queuePackets: PPos,
   fixedLatencyNs: P,
   /** Operations that send the packet to the slow path (in addition to an explicit `punt`). */
-  puntOn: strictObject('punt triggers', { value: t.array(PUNT_OPS), source: NonEmptyString }),
+  puntOn: noted(t.array(PUNT_OPS)),
 });
 
 const SlowPath = strictObject('slow path', {
@@ -111,7 +110,7 @@ const SlowPath = strictObject('slow path', {
   /** Latency of handing a packet to the slow path and reinjecting it, beyond the cycles. */
   puntLatencyNs: P,
   /** True when the slow path runs on the host CPU (its cycles are host cycles). */
-  onHost: strictObject('flag', { value: t.boolean, source: NonEmptyString }),
+  onHost: noted(t.boolean),
 });
 
 const Common = { name: NonEmptyString, description: NonEmptyString };
