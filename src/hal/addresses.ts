@@ -6,17 +6,27 @@ export type IpFamily = 4 | 6;
 
 /** Parses a dotted quad strictly (no leading zeros: elsewhere they read as octal). */
 export function parseIpv4(text: string): Uint8Array | null {
-  const parts = text.split('.');
-  if (parts.length !== 4) return null;
+  // Hand-scanned (no split/regex): this is on every write's validation path.
+  const n = text.length;
+  if (n < 7 || n > 15) return null;
   const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i];
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) return null;
-    const v = Number(p);
-    if (v > 255) return null;
-    out[i] = v;
+  let part = 0;
+  let v = 0;
+  let digits = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? text.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || v > 255 || part > 3) return null;
+      out[part++] = v;
+      v = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 1 && v === 0) return null;
+      if (++digits > 3) return null;
+      v = v * 10 + (c - 48);
+    } else return null;
   }
-  return out;
+  return part === 4 ? out : null;
 }
 
 /** `offset` lets packet parsers format straight from a frame without copying. */

@@ -164,12 +164,16 @@ function validateField(fs: FieldSchema, u: unknown, c: t.Context, opts: CodecOpt
   return validateValue(fs, u, c, opts);
 }
 
-const codecCache = new Map<string, t.Type<unknown, unknown, unknown>>();
+// Keyed by the Type object and an options index: `type.fullName` is a getter
+// that rebuilds the name on every call, too slow for a per-value lookup.
+const codecCache = new Map<protobuf.Type, (t.Type<unknown, unknown, unknown> | undefined)[]>();
 
 /** The codec for a message type. Decoding yields the canonical plain object. */
 export function messageCodec<A = Record<string, unknown>>(type: protobuf.Type, opts: CodecOptions = {}): t.Type<A, A, unknown> {
-  const cacheKey = `${type.fullName}|${opts.keyOnly ? 'k' : ''}${opts.forbidWriteOnly ? 'w' : ''}`;
-  const hit = codecCache.get(cacheKey);
+  const slot = (opts.keyOnly ? 1 : 0) | (opts.forbidWriteOnly ? 2 : 0);
+  let slots = codecCache.get(type);
+  if (!slots) codecCache.set(type, (slots = []));
+  const hit = slots[slot];
   if (hit) return hit as t.Type<A, A, unknown>;
   const fields = fieldsOf(type);
   const known = new Set(fields.map((f) => f.name));
@@ -227,7 +231,7 @@ export function messageCodec<A = Record<string, unknown>>(type: protobuf.Type, o
     },
     t.identity,
   );
-  codecCache.set(cacheKey, codec as t.Type<unknown, unknown, unknown>);
+  slots[slot] = codec as t.Type<unknown, unknown, unknown>;
   return codec;
 }
 

@@ -7,8 +7,8 @@
 //   digest    = "sha256:" || hex(SHA-256("xpuhal-state-v1" || S as 32 bytes))
 // Equal state gives equal digests on every implementation, whatever the order
 // of writes. It proves convergence; it is not meant to resist a forger.
-import { createHash } from 'node:crypto';
-import { encodeBody, redact } from './entries.js';
+import { createHash, hash } from 'node:crypto';
+import { encodeBody, redactView } from './entries.js';
 import type { TableSchema } from './schema.js';
 
 export interface DigestInput {
@@ -16,16 +16,20 @@ export interface DigestInput {
   readonly body: Record<string, unknown>;
 }
 
-const MOD = 1n << 256n;
+// mod 2^256 as a mask: BigInt `&` with a positive mask also wraps negatives (two's complement).
+const MASK = (1n << 256n) - 1n;
 const DOMAIN = Buffer.from('xpuhal-state-v1');
+
+const NAME_PREFIX = new Map<string, Buffer>();
 
 /** SHA-256 of one entry's digest record, as an integer. */
 export function recordHash(table: TableSchema, body: Record<string, unknown>): bigint {
-  const h = createHash('sha256');
-  h.update(table.name);
-  h.update(Buffer.from([0]));
-  h.update(encodeBody(table, redact(table, body)));
-  return BigInt(`0x${h.digest('hex')}`);
+  let prefix = NAME_PREFIX.get(table.name);
+  if (!prefix) NAME_PREFIX.set(table.name, (prefix = Buffer.concat([Buffer.from(table.name), Buffer.from([0])])));
+  // One-shot hash of one buffer: per-entry createHash/update/hex/BigInt parsing
+  // was most of the cost of a write.
+  const h = hash('sha256', Buffer.concat([prefix, encodeBody(table, redactView(table, body))]), 'buffer') as unknown as Buffer;
+  return (h.readBigUInt64BE(0) << 192n) | (h.readBigUInt64BE(8) << 128n) | (h.readBigUInt64BE(16) << 64n) | h.readBigUInt64BE(24);
 }
 
 /** Keeps S as entries come and go. */
@@ -33,11 +37,11 @@ export class DigestAccumulator {
   private sum = 0n;
 
   add(table: TableSchema, body: Record<string, unknown>): void {
-    this.sum = (this.sum + recordHash(table, body)) % MOD;
+    this.sum = (this.sum + recordHash(table, body)) & MASK;
   }
 
   remove(table: TableSchema, body: Record<string, unknown>): void {
-    this.sum = (this.sum - recordHash(table, body) + MOD) % MOD;
+    this.sum = (this.sum - recordHash(table, body)) & MASK;
   }
 
   value(): string {

@@ -38,6 +38,26 @@ export function redact(table: TableSchema, body: Record<string, unknown>): Recor
   return redactMessage(table.type, body);
 }
 
+/** Like redact, but may return `body` itself (no copy) when the table holds no key material: for read-only uses such as hashing. */
+export function redactView(table: TableSchema, body: Record<string, unknown>): Record<string, unknown> {
+  return hasWriteOnly(table.type) ? redactMessage(table.type, body) : body;
+}
+
+const writeOnlyCache = new Map<protobuf.Type, boolean>();
+
+/** Whether a message (or one nested in it) has a write-only field. */
+function hasWriteOnly(type: protobuf.Type, seen = new Set<protobuf.Type>()): boolean {
+  const hit = writeOnlyCache.get(type);
+  if (hit !== undefined) return hit;
+  seen.add(type);
+  const found = fieldsOf(type).some((fs) => {
+    const rt = fs.field.resolvedType;
+    return fs.writeOnly || (rt instanceof protobuf.Type && !seen.has(rt) && hasWriteOnly(rt, seen));
+  });
+  writeOnlyCache.set(type, found);
+  return found;
+}
+
 function redactMessage(type: protobuf.Type, body: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const fs of fieldsOf(type)) {
