@@ -19,6 +19,10 @@
 //   Lifetime events go to onLifetime synchronously during the call that crossed them;
 //   wrap them into telemetry Events (kind SA_LIFETIME) with the current virtual time.
 //
+// SA table (all SAs of a device): const sas = new SaTable({ onLifetime });
+//   sas.upsert(entry) (INSERT/MODIFY: a MODIFY is a fresh SA, the old one destroyed), sas.delete(id),
+//   sas.get(id), sas.inbound(spi) → the INBOUND SA for a received SPI (none: drop 'ipsec-no-sa').
+//
 // SPD (the `ipsec_spd` table):
 //   const spd = new Spd(); spd.set(entry); spd.delete(entry);
 //   spd.lookup(direction, src, dst, protocol) → { action, saId?, entry } | undefined (no match)
@@ -35,4 +39,5 @@ export {
 } from './esp-payload.js';
 export { ReplayWindow, type ReplayVerdict } from './replay.js';
 export { EspSa, MAX_SEQ, SaConfigError, type EspSaOptions, type SaCounters, type SaDropReason, type SaLifetimes } from './sa.js';
+export { SaTable } from './sa-table.js';
 export { Spd, SpdConfigError, spdKey, type SpdDecision } from './spd.js';

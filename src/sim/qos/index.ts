@@ -20,12 +20,18 @@
 //   s.counters() → { packets, bytes, droppedPackets, droppedBytes, maxBacklogBytes, totalDelayNs }
 //   rateBps is bits/second, burstBytes and queueLimitBytes bytes.
 //
+// Banks (all policers/shapers of a device, keyed like their tables):
+//   PolicerBank: upsert(entry, nowNs) (INSERT, or MODIFY = reconfigure), get(id), delete(id)
+//   ShaperBank:  upsert(entry, nowNs), get(portId, queue = 0), delete(portId, queue = 0)
+//   Bindings (policer_binding) stay with the walk: it resolves port/endpoint × direction → policerId.
+//
 // Details and the exact model: docs/qos-and-crypto.md.
 
 export {
   COLORS, Policer, PolicerConfigError,
   type Color, type ColorCounter, type PolicerBuckets, type PolicerCounters, type PolicerVerdict,
 } from './policer.js';
+export { PolicerBank, ShaperBank } from './bank.js';
 export { Shaper, ShaperConfigError, type EnqueueResult, type ShaperCounters, type ShaperDropReason } from './shaper.js';
 
 /** Drop reason for a packet whose color's action is COLOR_DROP. */
