@@ -3,6 +3,7 @@
 import 'reflect-metadata';
 import { Command } from 'commander';
 import { HalError } from '../hal/errors.js';
+import { registerConformanceCommand } from './conformance.js';
 import { registerDemoCommand } from './demo.js';
 import { registerDescribeCommand } from './describe.js';
 import { registerDriversCommand } from './drivers.js';
@@ -23,12 +24,14 @@ export function buildProgram(): Command {
         '  xpuhal describe --driver reference   tables, features and limits of a driver',
         '  xpuhal demo                          program a small pod network and send packets through it',
         '  xpuhal demo --json                   the same, as JSON',
+        '  xpuhal conformance --driver reference   run the conformance suite, reports in out/conformance',
         '  xpuhal sim run -s scenarios/smoke.json -p all   a workload under every device profile',
       ].join('\n'),
     );
   registerDriversCommand(program);
   registerDescribeCommand(program);
   registerDemoCommand(program);
+  registerConformanceCommand(program);
   registerSimCommand(program);
   return program;
 }

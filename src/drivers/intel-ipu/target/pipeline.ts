@@ -78,10 +78,11 @@ export class Pipeline {
       this.routes = new Map();
       for (const e of this.state.entries(t)) {
         const v = Number(e.match.get('vrf')!.value);
-        const m = e.match.get('dst_addr')!;
+        // An omitted LPM field is the /0 default route.
+        const m = e.match.get('dst_addr');
         let trie = this.routes.get(v);
         if (!trie) this.routes.set(v, (trie = new LpmTrie()));
-        trie.set(toFixed(m.value, 4), m.prefixLen!, e);
+        trie.set(toFixed(m?.value ?? 0n, 4), m?.prefixLen ?? 0, e);
       }
       this.routeVersion = this.state.version(t);
     }

@@ -6,7 +6,7 @@
 // hardware.
 import * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
-import { halRoot, type CaptureResponse, type ClockResponse, type EmittedPacket, type InjectResponse, type ListPortsResponse } from '../../../hal/index.js';
+import { halRoot, type CaptureResponse, type ClockResponse, type EmittedPacket, type GetCountersResponse, type InjectResponse, type ListPortsResponse } from '../../../hal/index.js';
 import { VirtualClock } from '../../../sim/clock.js';
 import { NO_COST, type CostSink } from '../../../sim/cost/ops.js';
 import { canonical, toBigInt } from '../p4rt/bytestrings.js';
@@ -62,13 +62,16 @@ export class IpuTarget {
   cost: CostSink = NO_COST;
   readonly drops = new Map<string, number>();
   readonly lookups = new Map<string, { lookups: number; hits: number }>();
+  readonly injected = { packets: 0, bytes: 0 };
+  readonly emitted = { packets: 0, bytes: 0 };
   private readonly pipeline: Pipeline;
   private readonly arbitration = new Arbitration();
   private readonly server = new grpc.Server();
   private captured: EmittedPacket[] = [];
   private configured: { cookie?: string; deviceConfig: Uint8Array } | undefined;
   private readonly packetInSinks = new Set<{ role: string; ctrl: Controller; send: (m: StreamMessageResponse) => void }>();
-  private address = '';
+  /** host:port once started. */
+  address = '';
 
   constructor(private readonly options: TargetOptions) {
     this.deviceId = options.deviceId ?? 1n;
@@ -99,6 +102,10 @@ export class IpuTarget {
         this.clock.advance(r.advanceNs ?? 0);
         return { nowNs: this.clock.now };
       }),
+    });
+    this.server.addService(hal('Telemetry'), {
+      GetCounters: this.unary(() => this.counters()),
+      Subscribe: (call: grpc.ServerWritableStream<object, object>) => call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'this target emits no events' }),
     });
     this.server.addService(hal('Device'), {
       ListPorts: this.unary(() => this.listPorts()),
@@ -354,6 +361,8 @@ export class IpuTarget {
 
   private emit(port: TargetPort, frame: Uint8Array): EmittedPacket {
     const e: EmittedPacket = { portId: port.name, frame, timeNs: this.clock.now };
+    this.emitted.packets++;
+    this.emitted.bytes += frame.length;
     this.captured.push(e);
     const depth = (this.options.captureDepth ?? 4096) * this.ports.length;
     if (this.captured.length > depth) {
@@ -370,6 +379,8 @@ export class IpuTarget {
     if (!port) throw p4err('NOT_FOUND', `no port "${portName}"`);
     if (timeNs && timeNs < this.clock.now) throw p4err('INVALID_ARGUMENT', `timeNs ${timeNs} is before the device clock (${this.clock.now})`);
     if (timeNs) this.clock.advanceTo(timeNs);
+    this.injected.packets++;
+    this.injected.bytes += frame.length;
     if (!this.configured) {
       this.drops.set('no-pipeline', (this.drops.get('no-pipeline') ?? 0) + 1);
       return { disposition: 'DROPPED', dropReason: 'no-pipeline', trace: [{ stage: 'port-ingress', detail: 'no forwarding pipeline is loaded' }], emitted: [] };
@@ -393,6 +404,15 @@ export class IpuTarget {
     }
     if (!peek) this.captured = kept;
     return { packets: taken };
+  }
+
+  counters(): GetCountersResponse {
+    return {
+      drops: Object.fromEntries([...this.drops].sort()),
+      tables: [...this.lookups].sort().map(([table, c]) => ({ table, lookups: c.lookups, hits: c.hits })),
+      injected: { ...this.injected },
+      emitted: { ...this.emitted },
+    };
   }
 
   listPorts(): ListPortsResponse {
