@@ -11,6 +11,8 @@ export type CtEndReason = 'IDLE_TIMEOUT' | 'TCP_FIN' | 'TCP_RST' | 'FLUSHED';
 export class CtEntry implements Queued {
   /** Slot in the expiry queue; -1 once the connection has ended. */
   heapIndex = -1;
+  /** Slot in the lookup index's entry array. */
+  slot = -1;
   /** When the queue will next look at this entry (<= expiresNs). */
   timerAt: number;
   /** TcpSt value; 0 (NONE) for other protocols. */
@@ -34,8 +36,9 @@ export class CtEntry implements Queued {
     readonly zone: number,
     readonly original: Tuple,
     readonly reply: Tuple,
-    readonly origKey: string,
-    readonly replyKey: string,
+    /** hashTuple of each direction in the zone (tuple-index.ts). */
+    readonly origHash: number,
+    readonly replyHash: number,
     readonly dnat: boolean,
     readonly snat: boolean,
     readonly createdNs: number,

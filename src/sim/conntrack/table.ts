@@ -9,8 +9,9 @@ import { ExpiryQueue } from './expiry-queue.js';
 import { DIR_ORIGINAL, DIR_REPLY, TCP_FIN, TCP_INVALID, TCP_RST, TcpSt, tcpNext, tcpOpens, tcpReopens } from './tcp-state.js';
 import { DEFAULT_RESOLVED, resolveTimeouts, type ResolvedTimeouts } from './timeouts.js';
 import {
-  IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, canonicalIp, fromHal, keyOf, replyTuple, tupleKey, type NatBindings, type Tuple,
+  IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, canonicalIp, fromHal, replyTuple, type NatBindings, type Tuple,
 } from './tuple.js';
+import { TupleIndex, hashTuple } from './tuple-index.js';
 import { TcpWindow, type TcpSegment } from './window.js';
 
 export type CtState = 'NEW' | 'ESTABLISHED' | 'REPLY' | 'RELATED' | 'INVALID';
@@ -77,8 +78,8 @@ export class ConntrackTable {
   private readonly maxEntries: number;
   private readonly zoneOf: (zone: number) => CtZoneEntry | undefined;
   private readonly onEnd: ConntrackOptions['onEnd'];
-  /** Both directions' keys map to the entry. */
-  private readonly byKey = new Map<string, CtEntry>();
+  /** Both directions' tuples find the entry. */
+  private readonly index = new TupleIndex();
   private readonly queue = new ExpiryQueue<CtEntry>();
   private readonly perZone = new Map<number, number>();
   private readonly resolved = new WeakMap<CtZoneEntry, ResolvedTimeouts>();
@@ -108,14 +109,14 @@ export class ConntrackTable {
   /** Classifies a packet without changing anything. */
   classify(zone: number, tuple: Tuple, tcpFlags: number, nowNs: number, meta?: PacketMeta): CtVerdict {
     if (meta?.quoted) return this.related(zone, meta.quoted, nowNs);
-    const key = keyOf(zone, tuple);
-    const e = this.byKey.get(key);
+    const code = this.index.find(zone, tuple, hashTuple(zone, tuple));
+    const e = code === 0 ? undefined : this.index.entry(code);
     if (e === undefined || e.expiresNs <= nowNs) {
       if (tuple.protocol === IPPROTO_TCP && !tcpOpens(tcpFlags)) return this.say('INVALID', undefined, undefined);
       if (meta?.icmpType !== undefined && !opensIcmp(tuple.protocol, meta.icmpType)) return this.say('INVALID', undefined, undefined);
       return this.say('NEW', undefined, undefined);
     }
-    const dir = key === e.origKey ? DIR_ORIGINAL : DIR_REPLY;
+    const dir = TupleIndex.dir(code);
     const direction: CtDirection = dir === DIR_ORIGINAL ? 'original' : 'reply';
     if (tuple.protocol === IPPROTO_TCP) {
       if (tcpReopens(e.tcpState, dir, tcpFlags)) return this.say('NEW', e, direction);
@@ -139,14 +140,17 @@ export class ConntrackTable {
     if (tcp && !tcpOpens(tcpFlags)) return 'invalid';
     if (meta?.icmpType !== undefined && !opensIcmp(original.protocol, meta.icmpType)) return 'invalid';
     const orig: Tuple = { srcIp: original.srcIp, dstIp: original.dstIp, protocol: original.protocol, srcPort: original.srcPort, dstPort: original.dstPort };
-    const origKey = keyOf(zone, orig);
+    const origHash = hashTuple(zone, orig);
     const reply = replyTuple(orig, nat);
-    const replyKey = keyOf(zone, reply);
-    for (const k of origKey === replyKey ? [origKey] : [origKey, replyKey]) {
-      const old = this.byKey.get(k);
-      if (old === undefined) continue;
+    const replyHash = hashTuple(zone, reply);
+    // A tuple still held by another connection: an expired one not yet reaped ends
+    // now; a finished TCP connection this SYN reopens ends; anything else clashes.
+    for (let d = 0; d < 2; d++) {
+      const code = d === 0 ? this.index.find(zone, orig, origHash) : this.index.find(zone, reply, replyHash);
+      if (code === 0) continue;
+      const old = this.index.entry(code);
       if (old.expiresNs <= nowNs) this.end(old, endReason(old), old.expiresNs);
-      else if (k === origKey && old.origKey === origKey && tcp && tcpReopens(old.tcpState, DIR_ORIGINAL, tcpFlags)) this.end(old, endReason(old), nowNs);
+      else if (d === 0 && TupleIndex.dir(code) === DIR_ORIGINAL && tcp && tcpReopens(old.tcpState, DIR_ORIGINAL, tcpFlags)) this.end(old, endReason(old), nowNs);
       else return 'clash';
     }
     const cfg = this.zoneOf(zone);
@@ -154,7 +158,7 @@ export class ConntrackTable {
     const inZone = this.perZone.get(zone) ?? 0;
     if (inZone >= zoneMax || this.queue.size >= this.maxEntries) return 'full';
 
-    const e = new CtEntry(this.nextId++, zone, orig, reply, origKey, replyKey, nat?.dnat !== undefined, nat?.snat !== undefined, nowNs, info.policyRef ?? '');
+    const e = new CtEntry(this.nextId++, zone, orig, reply, origHash, replyHash, nat?.dnat !== undefined, nat?.snat !== undefined, nowNs, info.policyRef ?? '');
     if (tcp) {
       e.tcpState = TcpSt.SYN_SENT;
       if (cfg?.tcpWindowTracking) {
@@ -164,8 +168,7 @@ export class ConntrackTable {
     }
     e.origPackets = 1;
     e.origBytes = bytes;
-    this.byKey.set(origKey, e);
-    this.byKey.set(replyKey, e);
+    this.index.add(e);
     this.perZone.set(zone, inZone + 1);
     e.expiresNs = nowNs + this.timeout(e, cfg);
     e.timerAt = e.expiresNs;
@@ -214,14 +217,15 @@ export class ConntrackTable {
 
   /** The live connection either of whose tuples equals `tuple` in `zone`. */
   get(zone: number, tuple: Tuple | FiveTuple): CtEntry | undefined {
-    const e = this.byKey.get(keyOf(zone, fromHal(tuple)));
-    return e !== undefined && e.heapIndex >= 0 ? e : undefined;
+    const t = fromHal(tuple);
+    const code = this.index.find(zone, t, hashTuple(zone, t));
+    return code === 0 ? undefined : this.index.entry(code);
   }
 
   /** True when a live connection uses `tuple` (either direction) in `zone`; used by NAT port allocation. */
   inUse(zone: number, tuple: Tuple, nowNs: number): boolean {
-    const e = this.byKey.get(keyOf(zone, tuple));
-    return e !== undefined && e.expiresNs > nowNs;
+    const code = this.index.find(zone, tuple, hashTuple(zone, tuple));
+    return code !== 0 && this.index.entry(code).expiresNs > nowNs;
   }
 
   /** Matching connections (hal-spec §12 filter), oldest first; `limit` 0 = all. */
@@ -292,10 +296,14 @@ export class ConntrackTable {
    */
   private related(zone: number, quoted: Tuple, nowNs: number): CtVerdict {
     const icmp = quoted.protocol === IPPROTO_ICMP || quoted.protocol === IPPROTO_ICMPV6;
-    const key = tupleKey(zone, quoted.protocol, quoted.dstIp, icmp ? quoted.srcPort : quoted.dstPort, quoted.srcIp, icmp ? 0 : quoted.srcPort);
-    const e = this.byKey.get(key);
+    const inv: Tuple = {
+      srcIp: quoted.dstIp, dstIp: quoted.srcIp, protocol: quoted.protocol,
+      srcPort: icmp ? quoted.srcPort : quoted.dstPort, dstPort: icmp ? 0 : quoted.srcPort,
+    };
+    const code = this.index.find(zone, inv, hashTuple(zone, inv));
+    const e = code === 0 ? undefined : this.index.entry(code);
     if (e === undefined || e.expiresNs <= nowNs) return this.say('INVALID', undefined, undefined);
-    return this.say('RELATED', e, key === e.origKey ? 'original' : 'reply');
+    return this.say('RELATED', e, TupleIndex.dir(code) === DIR_ORIGINAL ? 'original' : 'reply');
   }
 
   private say(state: CtState, entry: CtEntry | undefined, direction: CtDirection | undefined): CtVerdict {
@@ -307,8 +315,7 @@ export class ConntrackTable {
   }
 
   private end(e: CtEntry, reason: CtEndReason, nowNs: number): void {
-    this.byKey.delete(e.origKey);
-    this.byKey.delete(e.replyKey);
+    this.index.remove(e);
     this.queue.remove(e);
     const n = (this.perZone.get(e.zone) ?? 1) - 1;
     if (n === 0) this.perZone.delete(e.zone);
