@@ -45,9 +45,7 @@ export class FlowRecorder {
   /** A connection was committed: decide whether it will be recorded. */
   started(e: CtEntry, ingressPort: string): void {
     const cfg = this.config();
-    const o = e.original;
-    // The same flow key as denied flows use, so sampling is a function of the flow alone.
-    if (!cfg?.recordAllowed || !this.sampled(cfg, `${e.zone}|${o.protocol}|${o.srcIp}|${o.srcPort}|${o.dstIp}|${o.dstPort}`)) return;
+    if (!cfg?.recordAllowed || !this.sampled(cfg, `${e.zone}|${e.origHash}`)) return;
     const t: Tracked = { ingressPort };
     this.tracked.set(e.id, t);
     const active = (cfg.activeTimeoutS ?? 0) * 1e9;
