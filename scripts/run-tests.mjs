@@ -5,6 +5,9 @@
 //   1. typecheck        tsc --noEmit -p .
 //   2. generated code   tsx scripts/generate-hal-types.ts --check
 //   3. tests            mocha over test/**/*.test.ts (.mocharc.json)
+//   4. wire             the reference driver suites again, each device served by
+//                       `HalServer` over mutual TLS on loopback and used through
+//                       `RemoteHal` (XPUHAL_WIRE=1, test/wire/over-the-wire.mocharc.json)
 //
 // Mocha takes one reporter; we want spec on the console, JUnit-style XML in
 // out/test-results.xml (mocha's built-in xunit) and counts we can trust. So the
@@ -60,11 +63,20 @@ function runTiers(mochaArgs) {
       argv: ['--import', 'tsx', fileURLToPath(import.meta.url), '--mocha-child', ...mochaArgs],
       tests: true,
     },
+    {
+      name: 'wire',
+      what: 'reference driver suites through serve + remote client over mTLS (XPUHAL_WIRE=1)',
+      missing: (!mocha && 'mocha is not installed (run npm ci)') || (!tsxCli && 'tsx is not installed (run npm ci)') || (!hasOpenssl() && 'the openssl CLI is missing (apt-get install openssl)'),
+      argv: ['--import', 'tsx', fileURLToPath(import.meta.url), '--mocha-child', '--config', 'test/wire/over-the-wire.mocharc.json'],
+      env: { XPUHAL_WIRE: '1', XPUHAL_XUNIT_FILE: path.join(OUT, 'test-results-wire.xml') },
+      tests: true,
+    },
   ];
 
   let failedTiers = 0;
   let stats = null;
   const results = [];
+  const add = (a, b) => (a ? { passes: a.passes + b.passes, failures: a.failures + b.failures, pending: a.pending + b.pending } : b);
   for (const [i, t] of tiers.entries()) {
     console.log(`\n=== [${i + 1}/${tiers.length}] ${t.name}: ${t.what}`);
     if (t.missing) {
@@ -78,12 +90,13 @@ function runTiers(mochaArgs) {
     }
     if (t.tests) rmSync(STATS, { force: true });
     const start = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, t.argv, { cwd: ROOT, stdio: 'inherit', env: process.env });
+    const r = spawnSync(process.execPath, t.argv, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...t.env } });
     const secs = (Number(process.hrtime.bigint() - start) / 1e9).toFixed(1);
     const ok = r.status === 0;
-    if (t.tests) stats = readStats();
-    if (!ok && !(t.tests && stats)) failedTiers++;
-    if (t.tests && !stats) console.log('FAILED tests: mocha did not report results (a test file failed to load?)');
+    const tierStats = t.tests ? readStats() : null;
+    if (tierStats) stats = add(stats, tierStats);
+    if (!ok && !(t.tests && tierStats)) failedTiers++;
+    if (t.tests && !tierStats) console.log(`FAILED ${t.name}: mocha did not report results (a test file failed to load?)`);
     const status = ok ? 'passed' : r.signal ? `killed by ${r.signal}` : `failed (exit ${r.status})`;
     console.log(`--- ${t.name}: ${status} in ${secs}s`);
     results.push(`${t.name}: ${status} (${secs}s)`);
@@ -95,6 +108,10 @@ function runTiers(mochaArgs) {
   const skipped = stats?.pending ?? 0;
   console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
   return failed > 0 ? 1 : 0;
+}
+
+function hasOpenssl() {
+  return spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
 }
 
 function readStats() {
@@ -113,7 +130,7 @@ async function mochaChild(args) {
   class SpecWithXunit extends Spec {
     constructor(runner, options) {
       super(runner, options);
-      this.xunit = new XUnit(runner, { ...options, reporterOptions: { output: XUNIT, suiteName: 'xpuhal' } });
+      this.xunit = new XUnit(runner, { ...options, reporterOptions: { output: process.env.XPUHAL_XUNIT_FILE ?? XUNIT, suiteName: 'xpuhal' } });
       runner.once(Mocha.Runner.constants.EVENT_RUN_END, () => {
         const { passes, failures, pending, tests, duration } = runner.stats ?? this.stats;
         mkdirSync(OUT, { recursive: true });
