@@ -5,7 +5,8 @@
 //   1. typecheck        tsc --noEmit -p .
 //   2. generated code   tsx scripts/generate-hal-types.ts --check
 //   3. tests            mocha over test/**/*.test.ts (.mocharc.json)
-//   4. wire             the reference driver suites again, each device served by
+//   4. grpcurl          builds grpcurl (go install, cached) and checks reflection with it
+//   5. wire             the reference driver suites again, each device served by
 //                       `HalServer` over mutual TLS on loopback and used through
 //                       `RemoteHal` (XPUHAL_WIRE=1, test/wire/over-the-wire.mocharc.json)
 //
@@ -22,6 +23,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -55,6 +57,14 @@ function runTiers(mochaArgs) {
       what: 'tsx scripts/generate-hal-types.ts --check',
       missing: (!tsxCli && 'tsx is not installed (run npm ci)') || (!existsSync(generator) && 'scripts/generate-hal-types.ts is absent'),
       argv: [tsxCli, generator, '--check'],
+    },
+    {
+      name: 'grpcurl',
+      what: 'go install grpcurl (cached in ~/.cache/xpuhal/bin) and reflect/call the server with it',
+      missing: (!mocha && 'mocha is not installed (run npm ci)') || (!ensureGrpcurl() && 'grpcurl is not built and Go is not available to build it (needs the Go toolchain)'),
+      argv: ['--import', 'tsx', fileURLToPath(import.meta.url), '--mocha-child', '--config', 'test/wire/grpcurl.mocharc.json'],
+      env: { XPUHAL_GRPCURL: GRPCURL, XPUHAL_XUNIT_FILE: path.join(OUT, 'test-results-grpcurl.xml') },
+      tests: true,
     },
     {
       name: 'tests',
@@ -108,6 +118,18 @@ function runTiers(mochaArgs) {
   const skipped = stats?.pending ?? 0;
   console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
   return failed > 0 ? 1 : 0;
+}
+
+const GRPCURL_VERSION = 'v1.9.3';
+const GRPCURL = path.join(os.homedir(), '.cache', 'xpuhal', 'bin', 'grpcurl');
+
+/** Builds grpcurl with `go install` from the Go module proxy once; true when it is there. */
+function ensureGrpcurl() {
+  if (existsSync(GRPCURL)) return true;
+  if (spawnSync('go', ['version'], { stdio: 'ignore' }).status !== 0) return false;
+  console.log(`building grpcurl ${GRPCURL_VERSION} into ${path.dirname(GRPCURL)} ...`);
+  const r = spawnSync('go', ['install', `github.com/fullstorydev/grpcurl/cmd/grpcurl@${GRPCURL_VERSION}`], { stdio: 'inherit', env: { ...process.env, GOBIN: path.dirname(GRPCURL) } });
+  return r.status === 0 && existsSync(GRPCURL);
 }
 
 function hasOpenssl() {

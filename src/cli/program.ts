@@ -6,6 +6,8 @@ import { HalError } from '../hal/errors.js';
 import { registerDemoCommand } from './demo.js';
 import { registerDescribeCommand } from './describe.js';
 import { registerDriversCommand } from './drivers.js';
+import { registerCertsCommand } from './certs.js';
+import { registerServeCommand } from './serve.js';
 
 export function buildProgram(): Command {
   const program = new Command('xpuhal')
@@ -27,6 +29,8 @@ export function buildProgram(): Command {
   registerDriversCommand(program);
   registerDescribeCommand(program);
   registerDemoCommand(program);
+  registerServeCommand(program);
+  registerCertsCommand(program);
   return program;
 }
 

@@ -28,8 +28,14 @@ export function serverContextOptions(dir: string): SecureContextOptions {
     ca: readFileSync(join(dir, TLS_FILES.ca)),
     cert: readFileSync(join(dir, TLS_FILES.serverCert)),
     key: readFileSync(join(dir, TLS_FILES.serverKey)),
-    ...(existsSync(crlPath) && readFileSync(crlPath).length > 0 ? { crl: readFileSync(crlPath) } : {}),
+    ...(existsSync(crlPath) ? crlOption(readFileSync(crlPath, 'utf8')) : {}),
   };
+}
+
+/** Node reads one CRL per array element (only the first of a concatenated file): split them. */
+function crlOption(text: string): Pick<SecureContextOptions, 'crl'> {
+  const crls = text.match(/-----BEGIN X509 CRL-----[\s\S]*?-----END X509 CRL-----\n?/g) ?? [];
+  return crls.length ? { crl: crls } : {};
 }
 
 /**

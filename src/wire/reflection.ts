@@ -15,7 +15,9 @@ import type { AuthenticatedCall } from './roles.js';
 import { toServiceError } from './status-details.js';
 
 const WIRE_PROTO_DIR = join(dirname(fileURLToPath(import.meta.url)), 'proto');
-const FileDescriptorProto = (descriptorExt as unknown as { FileDescriptorProto: protobuf.Type }).FileDescriptorProto;
+// A CommonJS module: its exports sit on `default` under ESM.
+const descriptorTypes = ((descriptorExt as { default?: unknown }).default ?? descriptorExt) as { FileDescriptorProto: protobuf.Type };
+const FileDescriptorProto = descriptorTypes.FileDescriptorProto;
 
 type Desc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -169,7 +171,13 @@ export function addReflectionService(server: grpc.Server, check: (call: Authenti
           call.emit('error', toServiceError(e));
           return;
         }
-        call.on('data', (req: ReflectionRequest) => call.write(answer(req)));
+        call.on('data', (req: ReflectionRequest) => {
+          try {
+            call.write(answer(req));
+          } catch (e) {
+            call.emit('error', toServiceError(e));
+          }
+        });
         call.on('end', () => call.end());
       },
     });
