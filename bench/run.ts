@@ -5,6 +5,9 @@ import { cpus, totalmem } from 'node:os';
 import { ReferenceDriver } from '../src/drivers/reference/index.js';
 import { ip, mac, prefix, type Update } from '../src/hal/index.js';
 import { buildFrame, parsePacket } from '../src/sim/packet/index.js';
+import { conntrackBench } from './conntrack.js';
+import { EspSa, espProtect, espUnprotect } from '../src/sim/crypto/index.js';
+import { Policer, Shaper } from '../src/sim/qos/index.js';
 
 function timeIt(label: string, ops: number, unit: string, fn: () => void | Promise<void>): Promise<number> {
   return (async () => {
@@ -68,9 +71,42 @@ async function packets(n: number) {
   });
 }
 
+// QoS and ESP engines alone (src/sim/qos, src/sim/crypto), wall clock.
+async function qosAndCrypto(n: number) {
+  const pol = new Policer({ id: 'p', mode: 'TRTCM', cir: 125_000_000, cbs: 100_000, pir: 250_000_000, pbs: 200_000 });
+  await timeIt('policer mark (trTCM, BigInt buckets)', n, 'packets', () => {
+    for (let i = 0; i < n; i++) pol.mark(1500, i * 10_000);
+  });
+  const sh = new Shaper({ portId: 'p', rateBps: 10_000_000_000, burstBytes: 64_000, queueLimitBytes: 1_000_000 });
+  await timeIt('shaper enqueue (10 Gb/s, 1500 B at 1.2x rate)', n, 'packets', () => {
+    for (let i = 0; i < n; i++) sh.enqueue(1500, i * 1000);
+  });
+  const key = new Uint8Array(16).fill(7);
+  const salt = new Uint8Array(4).fill(9);
+  for (const size of [64, 1400]) {
+    const base = { spi: 0x100, mode: 'TUNNEL', algorithm: 'AES_GCM_128', key, salt, tunnelSrc: '10.0.0.1', tunnelDst: '10.0.0.2' } as never as object;
+    const out = new EspSa({ ...base, id: 'o', direction: 'OUTBOUND' });
+    const inn = new EspSa({ ...base, id: 'i', direction: 'INBOUND', replayWindow: 64 });
+    const frame = buildFrame({ ipv4: { src: '192.168.1.1', dst: '192.168.2.1' }, udp: { sport: 1, dport: 2 }, payload: new Uint8Array(size - 42) });
+    const m = Math.floor(n / 4);
+    const sealed: Uint8Array[] = [];
+    await timeIt(`ESP tunnel protect, AES-GCM-128, ${size}-byte frame`, m, 'packets', () => {
+      for (let i = 0; i < m; i++) {
+        const r = espProtect(out, frame);
+        if (r.ok) sealed.push(r.frame);
+      }
+    });
+    await timeIt(`ESP tunnel unprotect (ICV + replay), ${size}-byte frame`, m, 'packets', () => {
+      for (const f of sealed) espUnprotect(inn, f);
+    });
+  }
+}
+
 console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
 await writes(1, 5_000);
 await writes(100, 50_000);
 await writes(1000, 100_000);
 await singleWriteLatency(5_000);
 await packets(50_000);
+conntrackBench(500_000, 2_000_000);
+await qosAndCrypto(200_000);

@@ -3,6 +3,7 @@
 import 'reflect-metadata';
 import { Command } from 'commander';
 import { HalError } from '../hal/errors.js';
+import { registerConformanceCommand } from './conformance.js';
 import { registerDemoCommand } from './demo.js';
 import { registerDescribeCommand } from './describe.js';
 import { registerDriversCommand } from './drivers.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
         '  xpuhal describe --driver reference   tables, features and limits of a driver',
         '  xpuhal demo                          program a small pod network and send packets through it',
         '  xpuhal demo --json                   the same, as JSON',
+        '  xpuhal conformance --driver reference   run the conformance suite, reports in out/conformance',
       ].join('\n'),
     );
   registerDriversCommand(program);
@@ -31,6 +33,7 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerServeCommand(program);
   registerCertsCommand(program);
+  registerConformanceCommand(program);
   return program;
 }
 

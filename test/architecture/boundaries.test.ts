@@ -119,6 +119,8 @@ export function checkBoundaries(files: readonly SourceFile[]): Violation[] {
           break;
         case 'driver':
           if (to.kind === 'driver' && to.name !== from.name) rule = `src/drivers/${from.name} does not import another driver (${to.name})`;
+          // Vendor targets run their own programs: only the reference driver uses the reference walk.
+          else if (from.name !== 'reference' && within('src/sim/pipeline/')) rule = `src/drivers/${from.name} does not use the reference pipeline (src/sim/pipeline)`;
           break;
         case 'sim':
           if (within('src/drivers/') || within('src/k8s-adapter/') || within('conformance/')) rule = 'src/sim does not import drivers, the k8s adapter or conformance';
@@ -203,6 +205,8 @@ describe('architecture: import boundaries', () => {
       expect(check('src/drivers/reference/driver.ts', "import { x } from '../remote/client.js';")).to.deep.equal(['../remote/client.js']);
       expect(check('src/drivers/reference/driver.ts', "import { x } from './store.js';\nimport { h } from '../../hal/index.js';\nimport { p } from '../../sim/packet/index.js';")).to.deep.equal([]);
       expect(check('src/drivers/a/sub/x.ts', "export * from '../../b/index.js';")).to.deep.equal(['../../b/index.js']);
+      expect(check('src/drivers/intel-ipu/target/x.ts', "import { walkPacket } from '../../../sim/pipeline/packet-walk.js';")).to.deep.equal(['../../../sim/pipeline/packet-walk.js']);
+      expect(check('src/drivers/intel-ipu/target/x.ts', "import { LpmTrie } from '../../../sim/lookup/lpm-trie.js';")).to.deep.equal([]);
       expect(check('src/drivers/a/sub/x.ts', "export * from '../y.js';")).to.deep.equal([]);
     });
 

@@ -1,0 +1,44 @@
+// What the intel-ipu driver declares: the HAL tables its program offloads, with
+// the program's real sizes and group bound; everything else is not declared.
+import type { Atomicity, Feature, TableSupport } from '../../../hal/index.js';
+import { ECMP_SELECTOR, TABLES } from '../program/program.js';
+
+export const IPU_ATOMICITY: Atomicity[] = ['CONTINUE_ON_ERROR', 'ROLLBACK_ON_ERROR', 'DATAPLANE_ATOMIC'];
+
+export const IPU_FEATURES: Feature[] = ['IPV4_ROUTING', 'ECMP', 'NEIGHBOR_REWRITE', 'TTL_DECREMENT', 'ACL', 'ACL_DEFAULT_DENY'];
+
+export const IPU_MAX_BATCH = 4096;
+
+/** HAL table → the P4 table whose size bounds it (endpoint also fills ipv4_src_endpoint, same size). */
+export const HAL_TO_P4: Record<string, keyof typeof TABLES> = {
+  port: 'port_config',
+  endpoint: 'ipv4_to_port',
+  neighbor: 'neighbor',
+  nexthop: 'nexthop',
+  ecmp_group: 'ecmp_group',
+  route: 'ipv4_route',
+  acl: 'acl',
+};
+
+export function ipuTables(sizes: Readonly<Record<string, number>>, ports: number): Record<string, TableSupport> {
+  const size = (hal: string) => sizes[HAL_TO_P4[hal]] ?? TABLES[HAL_TO_P4[hal]].size;
+  return {
+    port: { maxEntries: ports, appliedToPackets: true },
+    endpoint: { maxEntries: size('endpoint'), appliedToPackets: true, perEntryCounters: true },
+    neighbor: { maxEntries: size('neighbor'), appliedToPackets: true },
+    nexthop: { maxEntries: size('nexthop'), appliedToPackets: true },
+    ecmp_group: { maxEntries: size('ecmp_group'), appliedToPackets: true, maxGroupMembers: ECMP_SELECTOR.maxGroupSize },
+    route: { maxEntries: size('route'), appliedToPackets: true, perEntryCounters: true },
+    acl: { maxEntries: size('acl'), appliedToPackets: true, perEntryCounters: true },
+  };
+}
+
+export const IPU_NOTES = [
+  'Programs an IPU-style P4 target over P4Runtime (gRPC, TLS); program xpuhal_k8s_ipu 1.0, P4Info in src/drivers/intel-ipu/program/p4info.txt.',
+  'IPv4 only: IPv6 addresses and prefixes are refused with FEATURE_UNSUPPORTED (IPV6_ROUTING is not declared).',
+  'Not offloaded (tables not declared): tunnels, services/backend groups, SNAT, conntrack zones, QoS, IPsec/TLS, flow logs. Tunnel next hops are FEATURE_UNSUPPORTED.',
+  `ECMP groups hold at most ${ECMP_SELECTOR.maxGroupSize} members (action selector ecmp_selector, ${ECMP_SELECTOR.size} members in all).`,
+  'ACL port ranges draw on 64 range checkers per range field (distinct low..high pairs); beyond that a write fails TABLE_FULL.',
+  'Route "reject" drops without ICMP (ROUTE_REJECT_ICMP not declared); ACL_REJECT is refused with ACTION_UNSUPPORTED.',
+  'Generation counts this driver session\'s writes; the digest and all reads come from the device (P4Runtime Read, reverse-translated).',
+];

@@ -1,0 +1,319 @@
+// HAL entries → P4 table entries of the program, and back. Each supported HAL
+// table maps to one or two P4 tables (docs/intel-ipu.md has the table):
+//   port        → port_config           endpoint → ipv4_to_port + ipv4_src_endpoint
+//   neighbor    → neighbor              nexthop  → nexthop (pointer-indexed)
+//   ecmp_group  → ecmp_group (selector) route    → ipv4_route (LPM)
+//   acl         → acl (TCAM, priority)
+// What P4 cannot hold — string ids, policy_ref, log, and the difference between
+// an absent field and an explicit wildcard (0.0.0.0/0, ports 0-65535, weight
+// 1 vs unset) — travels in the entry's controller metadata (TableEntry.metadata,
+// opaque to the target and returned by Read) as a small JSON object.
+import { parseIpv4, parseMac, parsePrefix, formatIpv4, formatMac } from '../../../hal/index.js';
+import { allOnes, canonical, toBigInt, toFixed } from '../p4rt/bytestrings.js';
+import type { FieldMatch, TableEntry } from '../p4rt/messages.js';
+import { ACTIONS, TABLES, actionById, type ActionName, type TableName } from '../program/program.js';
+import type { IdSpace } from './ids.js';
+
+export type Body = Record<string, unknown>;
+
+export interface Pointers {
+  readonly nexthop: IdSpace;
+  readonly ecmp: IdSpace;
+  readonly epTag: IdSpace;
+}
+
+export interface PortMap {
+  number(name: string): number | undefined;
+  name(n: number): string | undefined;
+}
+
+/** A value the program cannot carry (IPv6): the driver refuses it as FEATURE_UNSUPPORTED. */
+export class Untranslatable extends Error {
+  constructor(
+    message: string,
+    readonly field: string,
+  ) {
+    super(message);
+  }
+}
+
+type M = { exact: bigint } | { lpm: bigint; len: number } | { ternary: bigint; mask: bigint } | { range: [bigint, bigint] } | { optional: bigint };
+
+function p4Entry(table: TableName, match: Record<string, M | undefined>, action: ActionName | undefined, params: Record<string, bigint | number> = {}, priority = 0, meta?: Record<string, unknown>): TableEntry {
+  const t = TABLES[table];
+  const ms: FieldMatch[] = [];
+  for (const f of t.fields) {
+    const m = match[f.name];
+    if (!m) continue;
+    if ('exact' in m) ms.push({ fieldId: f.id, exact: { value: canonical(m.exact) } });
+    else if ('lpm' in m) ms.push({ fieldId: f.id, lpm: { value: canonical(m.lpm), prefixLen: m.len } });
+    else if ('ternary' in m) ms.push({ fieldId: f.id, ternary: { value: canonical(m.ternary), mask: canonical(m.mask) } });
+    else if ('range' in m) ms.push({ fieldId: f.id, range: { low: canonical(m.range[0]), high: canonical(m.range[1]) } });
+    else ms.push({ fieldId: f.id, optional: { value: canonical(m.optional) } });
+  }
+  const e: TableEntry = { tableId: t.id, match: ms };
+  if (action) e.action = { action: call(action, params) };
+  if (priority) e.priority = priority;
+  if (meta && Object.keys(meta).length) e.metadata = Buffer.from(JSON.stringify(meta));
+  return e;
+}
+
+function call(action: ActionName, params: Record<string, bigint | number>) {
+  const a = ACTIONS[action];
+  return { actionId: a.id, params: a.params.map((p) => ({ paramId: p.id, value: canonical(BigInt(params[p.name] ?? 0)) })) };
+}
+
+function v4(text: string, field: string): bigint {
+  const b = parseIpv4(text);
+  if (!b) throw new Untranslatable(`${text} is not IPv4: this program forwards IPv4 only (IPV6_ROUTING is not declared)`, field);
+  return toBigInt(b);
+}
+
+function v4Prefix(text: string, field: string): { value: bigint; len: number } {
+  const p = parsePrefix(text);
+  if (!p || p.bytes.length !== 4) throw new Untranslatable(`${text} is not an IPv4 prefix: this program handles IPv4 only`, field);
+  return { value: toBigInt(p.bytes), len: p.length };
+}
+
+const mac = (text: string) => toBigInt(parseMac(text)!);
+
+function port(ports: PortMap, name: string, field: string): number {
+  const n = ports.number(name);
+  if (n === undefined) throw new Untranslatable(`port ${name} has no P4 port number`, field);
+  return n;
+}
+
+/**
+ * The P4 entries one HAL entry becomes. For DELETE only the key matters, but the
+ * whole entry is built (the caller has the stored body).
+ */
+export function toP4(table: string, body: Body, ptr: Pointers, ports: PortMap): TableEntry[] {
+  const vrf = BigInt((body.vrf as number) ?? 0);
+  switch (table) {
+    case 'port':
+      return [p4Entry('port_config', { port: { exact: BigInt(port(ports, body.id as string, 'id')) } }, 'set_port_config', { vrf, admin_up: body.adminUp ? 1 : 0, mtu: (body.mtu as number) ?? 0 })];
+    case 'endpoint': {
+      const ip = v4(body.ip as string, 'ip');
+      const tag = ptr.epTag.allocate(body.endpointId as string);
+      return [
+        p4Entry(
+          'ipv4_to_port',
+          { vrf: { exact: vrf }, dst_addr: { exact: ip } },
+          'to_endpoint',
+          { port: port(ports, body.portId as string, 'portId'), dmac: mac(body.mac as string), ep_tag: tag, isolated_ingress: body.isolatedIngress ? 1 : 0, isolated_egress: body.isolatedEgress ? 1 : 0 },
+          0,
+          { ep: body.endpointId },
+        ),
+        p4Entry('ipv4_src_endpoint', { vrf: { exact: vrf }, src_addr: { exact: ip } }, 'set_src_endpoint', { ep_tag: tag, isolated_egress: body.isolatedEgress ? 1 : 0 }),
+      ];
+    }
+    case 'neighbor':
+      return [p4Entry('neighbor', { vrf: { exact: vrf }, ip: { exact: v4(body.ip as string, 'ip') } }, 'set_neighbor_mac', { dmac: body.mac ? mac(body.mac as string) : 0 })];
+    case 'nexthop': {
+      const id = ptr.nexthop.allocate(body.id as string);
+      const key = { nexthop_id: { exact: BigInt(id) } };
+      const pn = body.port as Body | undefined;
+      if (!pn) throw new Untranslatable('tunnel next hops are not offloaded by this program', 'tunnelId');
+      const out = port(ports, pn.portId as string, 'port.portId');
+      const nbr = pn.ip ? v4(pn.ip as string, 'port.ip') : undefined;
+      const meta = { id: body.id };
+      if (pn.dmac) return [p4Entry('nexthop', key, 'nh_fixed_mac', { port: out, dmac: mac(pn.dmac as string), neighbor_ip: nbr ?? 0n }, 0, { ...meta, ...(nbr !== undefined && { ip: true }) })];
+      if (nbr !== undefined) return [p4Entry('nexthop', key, 'nh_neighbor', { port: out, neighbor_ip: nbr }, 0, meta)];
+      return [p4Entry('nexthop', key, 'nh_connected', { port: out }, 0, meta)];
+    }
+    case 'ecmp_group': {
+      const id = ptr.ecmp.allocate(body.id as string);
+      const members = (body.members as Body[] | undefined) ?? [];
+      const e = p4Entry('ecmp_group', { group_id: { exact: BigInt(id) } }, undefined, {}, 0, {
+        id: body.id,
+        // Members whose HAL weight is unset (P4 weight 1, same as an explicit 1).
+        ...(members.some((m) => m.weight === undefined) && { unset: members.flatMap((m, i) => (m.weight === undefined ? [i] : [])) }),
+      });
+      const set = members.length
+        ? members.map((m) => ({ action: call('set_ecmp_member', { nexthop_id: ptr.nexthop.allocate(m.nexthopId as string) }), weight: (m.weight as number) ?? 1 }))
+        : [{ action: call('ecmp_empty', {}), weight: 1 }];
+      e.action = { actionProfileActionSet: { actionProfileActions: set } };
+      return [e];
+    }
+    case 'route': {
+      const pfx = v4Prefix(body.prefix as string, 'prefix');
+      // A /0 is a don't-care LPM match: omitted (P4Runtime §9.1.1).
+      const match = { vrf: { exact: vrf }, dst_addr: pfx.len ? { lpm: pfx.value, len: pfx.len } : undefined };
+      if (body.nexthopId) return [p4Entry('ipv4_route', match, 'route_to_nexthop', { nexthop_id: ptr.nexthop.allocate(body.nexthopId as string) })];
+      if (body.ecmpGroupId) return [p4Entry('ipv4_route', match, 'route_to_ecmp', { group_id: ptr.ecmp.allocate(body.ecmpGroupId as string) })];
+      return [p4Entry('ipv4_route', match, body.reject ? 'route_reject' : 'route_drop')];
+    }
+    case 'acl': {
+      const wild: string[] = [];
+      const pfx = (name: 'srcPrefix' | 'dstPrefix'): M | undefined => {
+        if (!body[name]) return undefined;
+        const p = v4Prefix(body[name] as string, name);
+        if (p.len === 0) {
+          wild.push(name);
+          return undefined;
+        }
+        return { ternary: p.value, mask: allOnes(32) ^ allOnes(32 - p.len) };
+      };
+      const range = (name: 'srcPorts' | 'dstPorts'): M | undefined => {
+        const r = body[name] as { lo?: number; hi?: number } | undefined;
+        if (!r) return undefined;
+        const lo = r.lo ?? 0;
+        const hi = r.hi ?? 0;
+        if (lo === 0 && hi === 65535) {
+          wild.push(name);
+          return undefined;
+        }
+        return { range: [BigInt(lo), BigInt(hi)] };
+      };
+      const opt = (v: unknown): M | undefined => (v === undefined ? undefined : { optional: BigInt(v as number) });
+      const ep = body.endpointId as string | undefined;
+      const match = {
+        stage: { exact: body.stage === 'ACL_EGRESS' ? 2n : 1n },
+        ep_tag: ep ? { optional: BigInt(ptr.epTag.allocate(ep)) } : undefined,
+        src_addr: pfx('srcPrefix'),
+        dst_addr: pfx('dstPrefix'),
+        protocol: opt(body.protocol),
+        src_port: range('srcPorts'),
+        dst_port: range('dstPorts'),
+        icmp_type: opt(body.icmpType),
+        icmp_code: opt(body.icmpCode),
+      };
+      const meta = { ...(ep && { ep }), ...(body.policyRef !== undefined && { ref: body.policyRef }), ...(body.log === true && { log: true }), ...(wild.length && { wild }) };
+      return [p4Entry('acl', match, body.action === 'ACL_DENY' ? 'acl_deny' : 'acl_allow', {}, 0, meta)].map((e) => ({ ...e, priority: body.priority as number }));
+    }
+  }
+  throw new Untranslatable(`table ${table} is not offloaded by this program`, '');
+}
+
+// ------------------------------------------------------------------ reverse
+
+function metaOf(e: TableEntry): Record<string, unknown> {
+  if (!e.metadata?.length) return {};
+  try {
+    return JSON.parse(Buffer.from(e.metadata).toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+interface Decoded {
+  priority: number;
+  counters?: { packets: number; bytes: number };
+  match: Record<string, { value: bigint; mask?: bigint; prefixLen?: number; high?: bigint }>;
+  action?: { name: string; params: Record<string, bigint> };
+  set?: { name: string; params: Record<string, bigint>; weight: number }[];
+  meta: Record<string, unknown>;
+}
+
+function decode(e: TableEntry, tableName: TableName): Decoded {
+  const t = TABLES[tableName];
+  const match: Decoded['match'] = {};
+  for (const m of e.match ?? []) {
+    const f = t.fields.find((x) => x.id === m.fieldId);
+    if (!f) continue;
+    if (m.exact) match[f.name] = { value: toBigInt(m.exact.value!) };
+    else if (m.optional) match[f.name] = { value: toBigInt(m.optional.value!) };
+    else if (m.lpm) match[f.name] = { value: toBigInt(m.lpm.value!), prefixLen: m.lpm.prefixLen };
+    else if (m.ternary) match[f.name] = { value: toBigInt(m.ternary.value!), mask: toBigInt(m.ternary.mask!) };
+    else if (m.range) match[f.name] = { value: toBigInt(m.range.low!), high: toBigInt(m.range.high!) };
+  }
+  const params = (a: { actionId?: number; params?: { paramId?: number; value?: Uint8Array }[] }) => {
+    const def = actionById(a.actionId ?? 0);
+    const ps: Record<string, bigint> = {};
+    for (const p of a.params ?? []) {
+      const pd = def?.params.find((x) => x.id === p.paramId);
+      if (pd) ps[pd.name] = toBigInt(p.value ?? new Uint8Array([0]));
+    }
+    return { name: def?.name ?? '', params: ps };
+  };
+  const d: Decoded = { match, meta: metaOf(e), priority: e.priority ?? 0 };
+  if (e.counterData) d.counters = { packets: Number(e.counterData.packetCount ?? 0), bytes: Number(e.counterData.byteCount ?? 0) };
+  if (e.action?.action) d.action = params(e.action.action);
+  if (e.action?.actionProfileActionSet) d.set = (e.action.actionProfileActionSet.actionProfileActions ?? []).map((x) => ({ ...params(x.action ?? {}), weight: x.weight ?? 0 }));
+  return d;
+}
+
+const ip4 = (v: bigint) => formatIpv4(toFixed(v, 4));
+const mac6 = (v: bigint) => formatMac(toFixed(v, 6));
+const prefixLenOfMask = (m: bigint) => m.toString(2).replace(/0+$/, '').length;
+
+/** Device entries of the program's tables → HAL entries (table name, body). */
+export interface HalRow {
+  readonly table: string;
+  readonly body: Body;
+  readonly counters?: { packets: number; bytes: number };
+}
+
+export function fromP4(rows: ReadonlyMap<TableName, TableEntry[]>, ptr: Pointers, ports: PortMap): HalRow[] {
+  const out: HalRow[] = [];
+  const get = (t: TableName) => (rows.get(t) ?? []).map((e) => decode(e, t));
+  const nhName = (n: bigint) => ptr.nexthop.name(Number(n)) ?? `nexthop-${n}`;
+  const grpName = (n: bigint) => ptr.ecmp.name(Number(n)) ?? `ecmp-${n}`;
+  const vrfOf = (d: Decoded) => (d.match.vrf?.value ? { vrf: Number(d.match.vrf.value) } : {});
+
+  const portCfg = new Map<string, Decoded>();
+  for (const d of get('port_config')) portCfg.set(ports.name(Number(d.match.port.value)) ?? `port-${d.match.port.value}`, d);
+  for (const [name, d] of portCfg) {
+    const p = d.action!.params;
+    out.push({ table: 'port', body: { id: name, ...(p.admin_up === 1n && { adminUp: true }), ...(p.vrf && { vrf: Number(p.vrf) }), ...(p.mtu && { mtu: Number(p.mtu) }) } });
+  }
+  for (const d of get('ipv4_to_port')) {
+    const p = d.action!.params;
+    out.push({
+      table: 'endpoint',
+      body: {
+        ...vrfOf(d),
+        ip: ip4(d.match.dst_addr.value),
+        portId: ports.name(Number(p.port)) ?? `port-${p.port}`,
+        mac: mac6(p.dmac),
+        endpointId: (d.meta.ep as string) ?? ptr.epTag.name(Number(p.ep_tag)) ?? `tag-${p.ep_tag}`,
+        ...(p.isolated_ingress === 1n && { isolatedIngress: true }),
+        ...(p.isolated_egress === 1n && { isolatedEgress: true }),
+      },
+      counters: d.counters,
+    });
+  }
+  for (const d of get('neighbor')) out.push({ table: 'neighbor', body: { ...vrfOf(d), ip: ip4(d.match.ip.value), mac: mac6(d.action!.params.dmac) } });
+  for (const d of get('nexthop')) {
+    const p = d.action!.params;
+    const portNh: Body = { portId: ports.name(Number(p.port)) ?? `port-${p.port}` };
+    if (d.action!.name === 'nh_neighbor' || (d.action!.name === 'nh_fixed_mac' && d.meta.ip)) portNh.ip = ip4(p.neighbor_ip);
+    if (d.action!.name === 'nh_fixed_mac') portNh.dmac = mac6(p.dmac);
+    out.push({ table: 'nexthop', body: { id: (d.meta.id as string) ?? nhName(d.match.nexthop_id.value), port: portNh } });
+  }
+  for (const d of get('ecmp_group')) {
+    const unset = new Set((d.meta.unset as number[] | undefined) ?? []);
+    const members = (d.set ?? []).filter((m) => m.name === 'set_ecmp_member').map((m, i) => ({ nexthopId: nhName(m.params.nexthop_id), ...(!unset.has(i) && { weight: m.weight }) }));
+    out.push({ table: 'ecmp_group', body: { id: (d.meta.id as string) ?? grpName(d.match.group_id.value), ...(members.length && { members }) } });
+  }
+  for (const d of get('ipv4_route')) {
+    const a = d.action!;
+    const pfx = d.match.dst_addr ? `${ip4(d.match.dst_addr.value)}/${d.match.dst_addr.prefixLen}` : '0.0.0.0/0';
+    const act: Body =
+      a.name === 'route_to_nexthop' ? { nexthopId: nhName(a.params.nexthop_id) } : a.name === 'route_to_ecmp' ? { ecmpGroupId: grpName(a.params.group_id) } : a.name === 'route_reject' ? { reject: {} } : { drop: {} };
+    out.push({ table: 'route', body: { ...vrfOf(d), prefix: pfx, ...act }, counters: d.counters });
+  }
+  for (const d of get('acl')) {
+    const m = d.match;
+    const wild = new Set((d.meta.wild as string[] | undefined) ?? []);
+    const pfx = (name: string, k: string) => (m[k] ? `${ip4(m[k].value)}/${prefixLenOfMask(m[k].mask!)}` : wild.has(name) ? '0.0.0.0/0' : undefined);
+    const rng = (name: string, k: string) => (m[k] ? { ...(m[k].value && { lo: Number(m[k].value) }), hi: Number(m[k].high) } : wild.has(name) ? { hi: 65535 } : undefined);
+    const body: Body = {
+      stage: m.stage.value === 2n ? 'ACL_EGRESS' : 'ACL_INGRESS',
+      endpointId: m.ep_tag ? ((d.meta.ep as string) ?? ptr.epTag.name(Number(m.ep_tag.value))) : undefined,
+      srcPrefix: pfx('srcPrefix', 'src_addr'),
+      dstPrefix: pfx('dstPrefix', 'dst_addr'),
+      protocol: m.protocol ? Number(m.protocol.value) : undefined,
+      srcPorts: rng('srcPorts', 'src_port'),
+      dstPorts: rng('dstPorts', 'dst_port'),
+      icmpType: m.icmp_type ? Number(m.icmp_type.value) : undefined,
+      icmpCode: m.icmp_code ? Number(m.icmp_code.value) : undefined,
+      priority: d.priority,
+      action: d.action!.name === 'acl_deny' ? 'ACL_DENY' : undefined,
+      log: d.meta.log === true ? true : undefined,
+      policyRef: d.meta.ref,
+    };
+    out.push({ table: 'acl', body: Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined)), counters: d.counters });
+  }
+  return out;
+}

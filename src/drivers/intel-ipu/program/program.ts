@@ -1,0 +1,197 @@
+// The target's P4 program, described once: tables, match fields, actions, the
+// ECMP action selector, direct counters and the controller packet headers. The
+// P4Info (p4info.ts) and its text form (p4info.txt) are generated from this, and
+// the target and the driver look names and ids up here.
+//
+// The shape follows the public Kubernetes offload pipeline for P4-DPDK / IPU
+// (ipdk k8s-infra-offload): exact-match pod forwarding keyed on the destination
+// address, next hops and rewrites referenced by pointers (small integer ids),
+// an action selector with a bounded group size, policy in a TCAM table with a
+// bounded pool of port-range checkers. It is IPv4-only, like that pipeline.
+
+export type MatchKind = 'EXACT' | 'LPM' | 'TERNARY' | 'RANGE' | 'OPTIONAL';
+
+export interface FieldDef {
+  readonly id: number;
+  readonly name: string;
+  readonly bitwidth: number;
+  readonly match: MatchKind;
+}
+
+export interface ParamDef {
+  readonly id: number;
+  readonly name: string;
+  readonly bitwidth: number;
+}
+
+export interface ActionDef {
+  readonly id: number;
+  readonly name: string;
+  readonly params: readonly ParamDef[];
+  readonly brief: string;
+}
+
+export interface SelectorDef {
+  readonly id: number;
+  readonly name: string;
+  /** Total members over all groups. */
+  readonly size: number;
+  /** Members per group (SumOfMembers semantics). */
+  readonly maxGroupSize: number;
+  readonly maxMemberWeight: number;
+}
+
+export interface TableDef {
+  readonly id: number;
+  readonly name: string;
+  readonly fields: readonly FieldDef[];
+  readonly actions: readonly number[];
+  readonly size: number;
+  readonly selector?: SelectorDef;
+  readonly counterId?: number;
+  readonly brief: string;
+}
+
+const PREFIX = 'xpuhal_k8s_ipu.';
+const ACTION = 0x01000000;
+const TABLE = 0x02000000;
+const CONTROLLER_HEADER = 0x04000000;
+const ACTION_PROFILE = 0x11000000;
+const DIRECT_COUNTER = 0x13000000;
+
+const p = (id: number, name: string, bitwidth: number): ParamDef => ({ id, name, bitwidth });
+const f = (id: number, name: string, bitwidth: number, match: MatchKind): FieldDef => ({ id, name, bitwidth, match });
+
+export const ACTIONS = {
+  set_port_config: { id: ACTION | 1, name: 'set_port_config', params: [p(1, 'vrf', 16), p(2, 'admin_up', 1), p(3, 'mtu', 16)], brief: 'Per-port VRF, administrative state and MTU.' },
+  to_endpoint: {
+    id: ACTION | 2,
+    name: 'to_endpoint',
+    params: [p(1, 'port', 32), p(2, 'dmac', 48), p(3, 'ep_tag', 16), p(4, 'isolated_ingress', 1), p(5, 'isolated_egress', 1)],
+    brief: 'Deliver to a local endpoint: out of its port, to its MAC; tag and isolation feed the policy stage.',
+  },
+  set_src_endpoint: { id: ACTION | 3, name: 'set_src_endpoint', params: [p(1, 'ep_tag', 16), p(2, 'isolated_egress', 1)], brief: 'Tag the packet with its source endpoint for egress policy.' },
+  set_neighbor_mac: { id: ACTION | 4, name: 'set_neighbor_mac', params: [p(1, 'dmac', 48)], brief: 'Destination MAC of a directly connected neighbor.' },
+  nh_neighbor: { id: ACTION | 5, name: 'nh_neighbor', params: [p(1, 'port', 32), p(2, 'neighbor_ip', 32)], brief: 'Out of a port, MAC resolved from the neighbor table for neighbor_ip.' },
+  nh_connected: { id: ACTION | 6, name: 'nh_connected', params: [p(1, 'port', 32)], brief: 'Out of a port, MAC resolved for the packet\'s own destination (connected route).' },
+  nh_fixed_mac: { id: ACTION | 7, name: 'nh_fixed_mac', params: [p(1, 'port', 32), p(2, 'dmac', 48), p(3, 'neighbor_ip', 32)], brief: 'Out of a port to a fixed MAC; neighbor_ip is carried (0: none), not looked up.' },
+  set_ecmp_member: { id: ACTION | 8, name: 'set_ecmp_member', params: [p(1, 'nexthop_id', 16)], brief: 'One member of an ECMP group: a next-hop pointer.' },
+  ecmp_empty: { id: ACTION | 9, name: 'ecmp_empty', params: [], brief: 'The only action of a group with no members: drop (counted ecmp-empty).' },
+  route_to_nexthop: { id: ACTION | 10, name: 'route_to_nexthop', params: [p(1, 'nexthop_id', 16)], brief: 'Route through a next-hop pointer.' },
+  route_to_ecmp: { id: ACTION | 11, name: 'route_to_ecmp', params: [p(1, 'group_id', 16)], brief: 'Route through an ECMP group pointer.' },
+  route_drop: { id: ACTION | 12, name: 'route_drop', params: [], brief: 'Discard (counted route-drop).' },
+  route_reject: { id: ACTION | 13, name: 'route_reject', params: [], brief: 'Discard as unreachable (counted route-reject; no ICMP is generated).' },
+  acl_allow: { id: ACTION | 14, name: 'acl_allow', params: [], brief: 'Policy verdict: allow.' },
+  acl_deny: { id: ACTION | 15, name: 'acl_deny', params: [], brief: 'Policy verdict: deny (counted acl-deny).' },
+} as const satisfies Record<string, ActionDef>;
+
+export type ActionName = keyof typeof ACTIONS;
+
+export const ECMP_SELECTOR: SelectorDef = { id: ACTION_PROFILE | 1, name: 'ecmp_selector', size: 4096, maxGroupSize: 64, maxMemberWeight: 1024 };
+
+export const TABLES = {
+  port_config: {
+    id: TABLE | 1,
+    name: 'port_config',
+    fields: [f(1, 'port', 32, 'EXACT')],
+    actions: [ACTIONS.set_port_config.id],
+    size: 64,
+    brief: 'Port ingress: VRF and admin state per port. A port without an entry is up, in VRF 0.',
+  },
+  ipv4_to_port: {
+    id: TABLE | 2,
+    name: 'ipv4_to_port',
+    fields: [f(1, 'vrf', 16, 'EXACT'), f(2, 'dst_addr', 32, 'EXACT')],
+    actions: [ACTIONS.to_endpoint.id],
+    size: 4096,
+    counterId: DIRECT_COUNTER | 2,
+    brief: 'Pod forwarding: a local endpoint\'s address is a host route to its port (wins over ipv4_route).',
+  },
+  ipv4_src_endpoint: {
+    id: TABLE | 3,
+    name: 'ipv4_src_endpoint',
+    fields: [f(1, 'vrf', 16, 'EXACT'), f(2, 'src_addr', 32, 'EXACT')],
+    actions: [ACTIONS.set_src_endpoint.id],
+    size: 4096,
+    brief: 'The same endpoints keyed by source address, for egress policy.',
+  },
+  neighbor: {
+    id: TABLE | 4,
+    name: 'neighbor',
+    fields: [f(1, 'vrf', 16, 'EXACT'), f(2, 'ip', 32, 'EXACT')],
+    actions: [ACTIONS.set_neighbor_mac.id],
+    size: 4096,
+    brief: 'Neighbor (ARP) resolution: next-hop address to MAC.',
+  },
+  nexthop: {
+    id: TABLE | 5,
+    name: 'nexthop',
+    fields: [f(1, 'nexthop_id', 16, 'EXACT')],
+    actions: [ACTIONS.nh_neighbor.id, ACTIONS.nh_connected.id, ACTIONS.nh_fixed_mac.id],
+    size: 4096,
+    brief: 'Next hops, indexed by a pointer the routes and ECMP members carry.',
+  },
+  ecmp_group: {
+    id: TABLE | 6,
+    name: 'ecmp_group',
+    fields: [f(1, 'group_id', 16, 'EXACT')],
+    actions: [ACTIONS.set_ecmp_member.id, ACTIONS.ecmp_empty.id],
+    size: 1024,
+    selector: ECMP_SELECTOR,
+    brief: 'ECMP groups: an action selector over next-hop pointers, hashed on the 5-tuple (one-shot action sets).',
+  },
+  ipv4_route: {
+    id: TABLE | 7,
+    name: 'ipv4_route',
+    fields: [f(1, 'vrf', 16, 'EXACT'), f(2, 'dst_addr', 32, 'LPM')],
+    actions: [ACTIONS.route_to_nexthop.id, ACTIONS.route_to_ecmp.id, ACTIONS.route_drop.id, ACTIONS.route_reject.id],
+    size: 16384,
+    counterId: DIRECT_COUNTER | 7,
+    brief: 'LPM routing per VRF.',
+  },
+  acl: {
+    id: TABLE | 8,
+    name: 'acl',
+    fields: [
+      f(1, 'stage', 2, 'EXACT'),
+      f(2, 'ep_tag', 16, 'OPTIONAL'),
+      f(3, 'src_addr', 32, 'TERNARY'),
+      f(4, 'dst_addr', 32, 'TERNARY'),
+      f(5, 'protocol', 8, 'OPTIONAL'),
+      f(6, 'src_port', 16, 'RANGE'),
+      f(7, 'dst_port', 16, 'RANGE'),
+      f(8, 'icmp_type', 8, 'OPTIONAL'),
+      f(9, 'icmp_code', 8, 'OPTIONAL'),
+    ],
+    actions: [ACTIONS.acl_allow.id, ACTIONS.acl_deny.id],
+    size: 4096,
+    counterId: DIRECT_COUNTER | 8,
+    brief: 'Network policy (TCAM): stage 1 = ingress of the destination endpoint, 2 = egress of the source endpoint; highest priority wins.',
+  },
+} as const satisfies Record<string, TableDef>;
+
+export type TableName = keyof typeof TABLES;
+
+/** Distinct non-wildcard port ranges one RANGE field of the acl table can hold (range-checker units). */
+export const ACL_RANGE_CHECKERS = 64;
+
+export const PACKET_IN = { id: CONTROLLER_HEADER | 1, name: 'packet_in', metadata: [{ id: 1, name: 'ingress_port', bitwidth: 32 }, { id: 2, name: 'reason', bitwidth: 8 }] } as const;
+export const PACKET_OUT = { id: CONTROLLER_HEADER | 2, name: 'packet_out', metadata: [{ id: 1, name: 'egress_port', bitwidth: 32 }] } as const;
+
+/** packet_in.reason values. */
+export const PUNT_ARP = 1;
+
+export const PROGRAM_NAME = 'xpuhal_k8s_ipu';
+export const PROGRAM_VERSION = '1.0';
+export const QUALIFIED = (name: string) => `${PREFIX}${name}`;
+
+const tablesById = new Map<number, TableDef>(Object.values(TABLES).map((t) => [t.id, t]));
+const actionsById = new Map<number, ActionDef>(Object.values(ACTIONS).map((a) => [a.id, a]));
+
+export function tableById(id: number): TableDef | undefined {
+  return tablesById.get(id);
+}
+
+export function actionById(id: number): ActionDef | undefined {
+  return actionsById.get(id);
+}
