@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { unwatchFile, watchFile } from 'node:fs';
 import { join } from 'node:path';
 import { builtinRegistry } from '../drivers/builtin.js';
+import { HalError } from '../hal/errors.js';
 import { HalServer, TLS_FILES, loadRoles } from '../wire/index.js';
 
 interface ServeFlags {
@@ -13,6 +14,19 @@ interface ServeFlags {
   tlsDir?: string;
   roles?: string;
   insecure?: boolean;
+  driverOptions?: string;
+}
+
+function parseDriverOptions(text: string | undefined): Record<string, unknown> {
+  if (text === undefined) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    v = undefined;
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw HalError.of('FIELD_INVALID', `--driver-options must be a JSON object, got ${text}`, 'driverOptions');
+  return v as Record<string, unknown>;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -24,9 +38,10 @@ export function registerServeCommand(program: Command): void {
     .option('--tls-dir <dir>', 'certificates from `xpuhal certs init` (ca.pem, server.pem, server-key.pem, crl.pem, roles.json)')
     .option('--roles <file>', 'identity → role file (default: TLS_DIR/roles.json)')
     .option('--insecure', 'plaintext, every caller a controller: loopback tests only')
+    .option('--driver-options <json>', 'options for the driver, as JSON (reference: {"scale": 8, "hostPorts": 4})')
     .addHelpText('after', '\nExamples:\n  xpuhal certs init --dir ./tls --client agent:controller\n  xpuhal serve --driver reference --listen 127.0.0.1:50051 --tls-dir ./tls')
     .action(async (flags: ServeFlags) => {
-      const hal = await builtinRegistry().create(flags.driver);
+      const hal = await builtinRegistry().create(flags.driver, parseDriverOptions(flags.driverOptions));
       const roles = flags.insecure ? undefined : loadRoles(flags.roles ?? join(flags.tlsDir ?? '.', TLS_FILES.roles));
       const server = new HalServer({ hal, listen: flags.listen, tlsDir: flags.tlsDir, roles, insecure: flags.insecure, log: (l) => process.stderr.write(`${l}\n`) });
       const port = await server.start();
