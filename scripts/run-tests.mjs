@@ -32,6 +32,8 @@ const OUT = path.join(ROOT, 'out');
 const STATS = path.join(OUT, 'mocha-stats.json');
 const XUNIT = path.join(OUT, 'test-results.xml');
 const require = createRequire(import.meta.url);
+const GRPCURL_VERSION = 'v1.9.3';
+const GRPCURL = path.join(os.homedir(), '.cache', 'xpuhal', 'bin', 'grpcurl');
 
 if (process.argv[2] === '--mocha-child') await mochaChild(process.argv.slice(3));
 else process.exitCode = runTiers(process.argv.slice(2));
@@ -119,9 +121,6 @@ function runTiers(mochaArgs) {
   console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
   return failed > 0 ? 1 : 0;
 }
-
-const GRPCURL_VERSION = 'v1.9.3';
-const GRPCURL = path.join(os.homedir(), '.cache', 'xpuhal', 'bin', 'grpcurl');
 
 /** Builds grpcurl with `go install` from the Go module proxy once; true when it is there. */
 function ensureGrpcurl() {
