@@ -4,9 +4,11 @@
 //
 //   1. typecheck        tsc --noEmit -p .
 //   2. generated code   tsx scripts/generate-hal-types.ts --check
-//   3. tests            mocha over test/**/*.test.ts (.mocharc.json)
-//   4. grpcurl          builds grpcurl (go install, cached) and checks reflection with it
-//   5. wire             the reference driver suites again, each device served by
+//   3. grpcurl          builds grpcurl (go install, cached) and checks reflection with it
+//                       (before `tests`, so the binary is there for them)
+//   4. tests            mocha over test/**/*.test.ts (.mocharc.json)
+//   5. p4rt-shell       test/drivers/intel-ipu/p4rt-shell/run.mjs (Python p4runtime-shell from PyPI)
+//   6. wire             the reference driver suites again, each device served by
 //                       `HalServer` over mutual TLS on loopback and used through
 //                       `RemoteHal` (XPUHAL_WIRE=1, test/wire/over-the-wire.mocharc.json)
 //
@@ -76,6 +78,14 @@ function runTiers(mochaArgs) {
       tests: true,
     },
     {
+      // Exits 77 after printing its own SKIPPED line when python3 / venv / PyPI are unavailable.
+      name: 'p4rt-shell',
+      what: 'p4runtime-shell (PyPI, pinned, in ~/.cache/xpuhal/venv-p4rt) against the intel-ipu target',
+      missing: !tsxCli && 'tsx is not installed (run npm ci)',
+      argv: [path.join(ROOT, 'test/drivers/intel-ipu/p4rt-shell/run.mjs')],
+      selfSkips: true,
+    },
+    {
       name: 'wire',
       what: 'reference driver suites through serve + remote client over mTLS (XPUHAL_WIRE=1)',
       missing: (!mocha && 'mocha is not installed (run npm ci)') || (!tsxCli && 'tsx is not installed (run npm ci)') || (!hasOpenssl() && 'the openssl CLI is missing (apt-get install openssl)'),
@@ -107,6 +117,14 @@ function runTiers(mochaArgs) {
     const ok = r.status === 0;
     const tierStats = t.tests ? readStats() : null;
     if (tierStats) stats = add(stats, tierStats);
+    if (t.selfSkips && r.status === 77) {
+      results.push(`${t.name}: skipped`);
+      if (requireAll) {
+        console.log(`FAILED ${t.name}: XPUHAL_REQUIRE_ALL_TIERS=1 makes a skipped tier a failure`);
+        failedTiers++;
+      }
+      continue;
+    }
     if (!ok && !(t.tests && tierStats)) failedTiers++;
     if (t.tests && !tierStats) console.log(`FAILED ${t.name}: mocha did not report results (a test file failed to load?)`);
     const status = ok ? 'passed' : r.signal ? `killed by ${r.signal}` : `failed (exit ${r.status})`;

@@ -3,18 +3,19 @@
 //
 // Policer (one per `policer` row; RFC 2697 srTCM / RFC 2698 trTCM):
 //   const p = new Policer(entry: PolicerEntry, nowNs);        // buckets start full
-//   p.mark(bytes, nowNs, preColor?) → { color: 'green'|'yellow'|'red', action: 'forward'|'drop' }
+//   p.mark(bytes, nowNs, preColor?) → { color: 'green'|'yellow'|'red', action: 'forward'|'drop' } (shared, frozen)
 //       preColor matters only when entry.colorAware; action comes from entry.green/yellow/red.
 //       The caller drops on action 'drop' (suggested drop reason: POLICER_DROP_REASON).
 //   p.reconfigure(entry, nowNs)   on MODIFY: counters kept, buckets clipped to the new sizes.
 //   p.counters() → { green, yellow, red, dropped: { packets, bytes } }
-//   p.buckets()  → bucket levels in bytes (BigInt)
+//   p.buckets()  → bucket levels in whole bytes
 //   Rates are bytes/second, bucket sizes bytes. Bad entries throw PolicerConfigError(field).
 //
 // Shaper (one per `shaper` row = port queue; token bucket + tail-drop FIFO):
 //   const s = new Shaper(entry: ShaperEntry, nowNs);
 //   s.enqueue(bytes, arrivalNs) → { departNs, delayNs } | { dropped: 'shaper-queue-full' }
 //       arrivals in non-decreasing time; departNs is when the packet leaves the port.
+//   s.departure(bytes, arrivalNs) → departNs, or −1 when dropped (same, allocation-free)
 //   s.backlogBytes(nowNs), s.depthPackets(nowNs)   queue state (nowNs >= last arrival)
 //   s.reconfigure(entry)   on MODIFY: queued packets keep their times; counters kept.
 //   s.counters() → { packets, bytes, droppedPackets, droppedBytes, maxBacklogBytes, totalDelayNs }

@@ -1,16 +1,19 @@
 // Three-color markers: RFC 2697 (srTCM) and RFC 2698 (trTCM).
 //
 // The RFCs describe buckets of whole bytes that a timer increments "CIR times per
-// second". We model exactly that: bucket levels are integers (bytes) and the number
-// of increments between two packets is floor(rate·t/1e9) evaluated at both ends
-// against a fixed epoch, so the fractional part of a token is carried by the epoch,
-// never rounded away, and nothing drifts however many packets pass. All arithmetic
-// is BigInt: rate·t overflows 2^53 after a few seconds at 10 Gb/s.
+// second". We model exactly that: bucket levels are integers (bytes), and each
+// rate carries the fraction of its next token as a remainder in units of 1e-9
+// token, so the number of increments up to time t is exactly floor(rate·t/1e9)
+// since creation: nothing is rounded away and nothing drifts however many packets
+// pass. Arithmetic is in doubles while every value stays an exact integer
+// (< 2^53) and falls back to BigInt when rate·Δt would not (huge rates or gaps),
+// so the usual packet allocates nothing.
 //
 // Refill is lazy (computed when a packet arrives at `nowNs`), which is
 // indistinguishable from a timer firing every 1/rate seconds.
 
 import type { ColorAction, PolicerEntry, PolicerMode } from '../../hal/generated/types.js';
+import { GAIN, gain } from './tokens.js';
 
 export type Color = 'green' | 'yellow' | 'red';
 export const COLORS: readonly Color[] = ['green', 'yellow', 'red'];
@@ -29,19 +32,17 @@ export interface PolicerCounters {
 }
 
 export interface PolicerVerdict {
-  color: Color;
-  action: 'forward' | 'drop';
+  readonly color: Color;
+  readonly action: 'forward' | 'drop';
 }
 
-/** Bucket levels in bytes, as of the last packet (or reconfigure). */
+/** Bucket levels in whole bytes, as of the last packet (or reconfigure). */
 export interface PolicerBuckets {
   /** srTCM: Tc and Te. trTCM: Tc and Tp. */
-  c: bigint;
-  e?: bigint;
-  p?: bigint;
+  c: number;
+  e?: number;
+  p?: number;
 }
-
-const NS_PER_S = 1_000_000_000n;
 
 export class PolicerConfigError extends Error {
   constructor(
@@ -55,19 +56,19 @@ export class PolicerConfigError extends Error {
 
 interface Config {
   mode: 'SRTCM' | 'TRTCM';
-  cir: bigint;
-  cbs: bigint;
-  ebs: bigint;
-  pir: bigint;
-  pbs: bigint;
+  cir: number;
+  cbs: number;
+  ebs: number;
+  pir: number;
+  pbs: number;
   colorAware: boolean;
   actions: Record<Color, 'forward' | 'drop'>;
 }
 
-function u64(entry: PolicerEntry, field: 'cir' | 'cbs' | 'ebs' | 'pir' | 'pbs'): bigint {
+function u64(entry: PolicerEntry, field: 'cir' | 'cbs' | 'ebs' | 'pir' | 'pbs'): number {
   const v = entry[field] ?? 0;
-  if (!Number.isSafeInteger(v) || v < 0) throw new PolicerConfigError(field, `${field} must be a non-negative integer`);
-  return BigInt(v);
+  if (!Number.isSafeInteger(v) || v < 0) throw new PolicerConfigError(field, `${field} must be a non-negative integer below 2^53`);
+  return v;
 }
 
 function action(a: ColorAction | undefined): 'forward' | 'drop' {
@@ -93,28 +94,19 @@ function toConfig(entry: PolicerEntry): Config {
     actions: { green: action(entry.green), yellow: action(entry.yellow), red: action(entry.red) },
   };
   if (mode === 'SRTCM') {
-    if (cfg.pir !== 0n) throw new PolicerConfigError('pir', 'SRTCM takes no pir');
-    if (cfg.pbs !== 0n) throw new PolicerConfigError('pbs', 'SRTCM takes no pbs');
+    if (cfg.pir !== 0) throw new PolicerConfigError('pir', 'SRTCM takes no pir');
+    if (cfg.pbs !== 0) throw new PolicerConfigError('pbs', 'SRTCM takes no pbs');
   } else {
     if (cfg.pir < cfg.cir) throw new PolicerConfigError('pir', 'TRTCM needs pir >= cir');
-    if (cfg.ebs !== 0n) throw new PolicerConfigError('ebs', 'TRTCM takes no ebs');
+    if (cfg.ebs !== 0) throw new PolicerConfigError('ebs', 'TRTCM takes no ebs');
   }
   return cfg;
 }
 
-function toBig(v: number | bigint, what: string): bigint {
-  if (typeof v === 'bigint') return v;
-  if (!Number.isSafeInteger(v)) throw new RangeError(`${what} must be an integer (got ${v})`);
-  return BigInt(v);
-}
-
-/** Tokens a bucket of `rate` bytes/s gains between `from` and `to` ns after the epoch. */
-function ticks(rate: bigint, from: bigint, to: bigint): bigint {
-  return (rate * to) / NS_PER_S - (rate * from) / NS_PER_S;
-}
-
-function min(a: bigint, b: bigint): bigint {
-  return a < b ? a : b;
+function toNs(v: number | bigint): number {
+  const n = typeof v === 'bigint' ? Number(v) : v;
+  if (!Number.isSafeInteger(n)) throw new RangeError(`time must be an integer number of ns below 2^53 (got ${v})`);
+  return n;
 }
 
 function zeroCounters(): PolicerCounters {
@@ -126,24 +118,33 @@ function zeroCounters(): PolicerCounters {
   };
 }
 
+// Shared, frozen verdicts: mark() returns one of these, never a new object.
+const VERDICTS: Record<Color, Record<'forward' | 'drop', PolicerVerdict>> = {
+  green: { forward: Object.freeze({ color: 'green', action: 'forward' }), drop: Object.freeze({ color: 'green', action: 'drop' }) },
+  yellow: { forward: Object.freeze({ color: 'yellow', action: 'forward' }), drop: Object.freeze({ color: 'yellow', action: 'drop' }) },
+  red: { forward: Object.freeze({ color: 'red', action: 'forward' }), drop: Object.freeze({ color: 'red', action: 'drop' }) },
+};
+
 /**
  * One policer instance (one `policer` table row). Create it from the entry, call
  * `mark()` for every packet in arrival order, `reconfigure()` on MODIFY.
  */
 export class Policer {
   private cfg: Config;
-  private epochNs: bigint;
-  /** Time of the last refill, relative to the epoch. */
-  private lastNs = 0n;
-  private tc: bigint;
+  /** Absolute time (ns) up to which the buckets have been refilled. */
+  private lastNs: number;
+  private tc: number;
   /** Te (srTCM) or Tp (trTCM). */
-  private tx: bigint;
+  private tx: number;
+  /** Fractions of the next C and P token (1e-9 token units); srTCM uses only remC. */
+  private remC = 0;
+  private remP = 0;
   private readonly counts: PolicerCounters = zeroCounters();
 
   /** Buckets start full (both RFCs: Tc(0) = CBS, Te(0) = EBS / Tp(0) = PBS). */
   constructor(entry: PolicerEntry, nowNs: number | bigint = 0) {
     this.cfg = toConfig(entry);
-    this.epochNs = toBig(nowNs, 'nowNs');
+    this.lastNs = toNs(nowNs);
     this.tc = this.cfg.cbs;
     this.tx = this.cfg.mode === 'SRTCM' ? this.cfg.ebs : this.cfg.pbs;
   }
@@ -157,14 +158,14 @@ export class Policer {
    * its color's counters. `preColor` is used only in color-aware mode (RFC 2697/2698
    * §3/§4: a packet is never promoted above its pre-color). A time earlier than
    * the previous packet's refills nothing (virtual time does not go backwards; we
-   * do not let a caller's mistake mint tokens).
+   * do not let a caller's mistake mint tokens). The returned verdict is a shared
+   * frozen object.
    */
   mark(bytes: number, nowNs: number | bigint, preColor: Color = 'green'): PolicerVerdict {
     if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`packet length must be a non-negative integer (got ${bytes})`);
-    this.refill(toBig(nowNs, 'nowNs'));
-    const b = BigInt(bytes);
+    this.refill(toNs(nowNs));
     const pre: Color = this.cfg.colorAware ? preColor : 'green';
-    const color = this.cfg.mode === 'SRTCM' ? this.markSr(b, pre) : this.markTr(b, pre);
+    const color = this.cfg.mode === 'SRTCM' ? this.markSr(bytes, pre) : this.markTr(bytes, pre);
     const act = this.cfg.actions[color];
     const c = this.counts[color];
     c.packets++;
@@ -173,16 +174,16 @@ export class Policer {
       this.counts.dropped.packets++;
       this.counts.dropped.bytes += bytes;
     }
-    return { color, action: act };
+    return VERDICTS[color][act];
   }
 
   // RFC 2697 §4.
-  private markSr(b: bigint, pre: Color): Color {
-    if (pre === 'green' && this.tc - b >= 0n) {
+  private markSr(b: number, pre: Color): Color {
+    if (pre === 'green' && this.tc - b >= 0) {
       this.tc -= b;
       return 'green';
     }
-    if (pre !== 'red' && this.tx - b >= 0n) {
+    if (pre !== 'red' && this.tx - b >= 0) {
       this.tx -= b;
       return 'yellow';
     }
@@ -190,9 +191,9 @@ export class Policer {
   }
 
   // RFC 2698 §4 (tx is Tp).
-  private markTr(b: bigint, pre: Color): Color {
-    if (pre === 'red' || this.tx - b < 0n) return 'red';
-    if (pre === 'yellow' || this.tc - b < 0n) {
+  private markTr(b: number, pre: Color): Color {
+    if (pre === 'red' || this.tx - b < 0) return 'red';
+    if (pre === 'yellow' || this.tc - b < 0) {
       this.tx -= b;
       return 'yellow';
     }
@@ -201,52 +202,54 @@ export class Policer {
     return 'green';
   }
 
-  private refill(nowNs: bigint): void {
-    const t = nowNs - this.epochNs;
-    if (t <= this.lastNs) return;
+  private refill(nowNs: number): void {
+    if (nowNs <= this.lastNs) return;
+    const dt = nowNs - this.lastNs;
     const { cfg } = this;
+    gain(cfg.cir, dt, this.remC);
+    this.remC = GAIN.rem;
     if (cfg.mode === 'SRTCM') {
       // RFC 2697 §3: one token per 1/CIR s goes to C while Tc < CBS, else to E while Te < EBS.
-      let add = ticks(cfg.cir, this.lastNs, t);
-      const toC = min(add, cfg.cbs - this.tc);
+      const toC = Math.min(GAIN.add, cfg.cbs - this.tc);
       this.tc += toC;
-      add -= toC;
-      this.tx = min(cfg.ebs, this.tx + add);
+      // Sums past 2^53 round, but only when far above EBS, so the min is still exact.
+      this.tx = Math.min(cfg.ebs, this.tx + (GAIN.add - toC));
     } else {
-      // RFC 2698 §3: P at PIR up to PBS, C at CIR up to CBS, independently.
-      this.tc = min(cfg.cbs, this.tc + ticks(cfg.cir, this.lastNs, t));
-      this.tx = min(cfg.pbs, this.tx + ticks(cfg.pir, this.lastNs, t));
+      // RFC 2698 §3: C at CIR up to CBS, P at PIR up to PBS, independently.
+      this.tc = Math.min(cfg.cbs, this.tc + GAIN.add);
+      gain(cfg.pir, dt, this.remP);
+      this.remP = GAIN.rem;
+      this.tx = Math.min(cfg.pbs, this.tx + GAIN.add);
     }
-    this.lastNs = t;
+    this.lastNs = nowNs;
   }
 
   /**
    * Applies a MODIFY at `nowNs`. Counters are kept. Buckets are first refilled up
    * to `nowNs` at the old rates, then clipped to the new sizes (a bucket that
    * grows does not get the difference as a gift; it fills at the new rate). The
-   * epoch restarts at `nowNs`, so at most one token's fraction per bucket is lost.
-   * A change of mode (srTCM <-> trTCM) gives new buckets, full, as at creation.
-   * A rejected configuration throws and leaves the policer unchanged.
+   * fraction of the next token carries over. A change of mode (srTCM <-> trTCM)
+   * gives new buckets, full, as at creation. A rejected configuration throws and
+   * leaves the policer unchanged.
    */
   reconfigure(entry: PolicerEntry, nowNs: number | bigint): void {
     const next = toConfig(entry);
-    const now = toBig(nowNs, 'nowNs');
+    const now = toNs(nowNs);
     if (next.mode !== this.cfg.mode) {
       this.tc = next.cbs;
       this.tx = next.mode === 'SRTCM' ? next.ebs : next.pbs;
+      this.remC = 0;
+      this.remP = 0;
+      if (now > this.lastNs) this.lastNs = now;
     } else {
       this.refill(now);
-      this.tc = min(this.tc, next.cbs);
-      this.tx = min(this.tx, next.mode === 'SRTCM' ? next.ebs : next.pbs);
+      this.tc = Math.min(this.tc, next.cbs);
+      this.tx = Math.min(this.tx, next.mode === 'SRTCM' ? next.ebs : next.pbs);
     }
     this.cfg = next;
-    // Never move the epoch backwards past the last refill.
-    const abs = this.epochNs + this.lastNs;
-    this.epochNs = now > abs ? now : abs;
-    this.lastNs = 0n;
   }
 
-  /** Bucket levels in bytes as of the last refill. */
+  /** Bucket levels in whole bytes as of the last refill. */
   buckets(): PolicerBuckets {
     return this.cfg.mode === 'SRTCM' ? { c: this.tc, e: this.tx } : { c: this.tc, p: this.tx };
   }

@@ -2,9 +2,10 @@
 // second and `burstBytes` bytes. Each packet gets its departure time in virtual ns
 // at enqueue, so the queueing delay is part of the packet's timing downstream.
 //
-// Tokens are kept in units of 1e-9 bit (bit·ns per second): `rateBps` such units
-// accrue per ns, a byte costs 8e9 of them. Levels are exact BigInts, so no rate or
-// horizon loses precision and the long-run output rate is exactly `rateBps`.
+// Tokens are whole bits plus the fraction of the next bit in units of 1e-9 bit, so
+// the level is exact at any rate or horizon and the long-run output rate is exactly
+// `rateBps` (doubles while exact, BigInt beyond: see tokens.ts). The usual packet
+// allocates nothing when `departure()` is used.
 //
 // The model (documented in docs/qos-and-crypto.md):
 // - The bucket starts full. Packets leave in arrival order; a packet leaves at the
@@ -20,6 +21,7 @@
 //   so it is dropped as queue-full.
 
 import type { ShaperEntry } from '../../hal/generated/types.js';
+import { GAIN, gain, waitFor } from './tokens.js';
 
 export type ShaperDropReason = 'shaper-queue-full';
 
@@ -48,11 +50,9 @@ export class ShaperConfigError extends Error {
   }
 }
 
-const UNITS_PER_BYTE = 8_000_000_000n;
-
 interface Config {
-  rate: bigint;
-  burst: bigint;
+  rate: number;
+  burstBits: number;
   limit: number;
 }
 
@@ -62,23 +62,25 @@ function toConfig(entry: ShaperEntry): Config {
     if (!Number.isSafeInteger(v) || v < 0) throw new ShaperConfigError(field, `${field} must be a non-negative integer`);
     return v;
   };
-  return { rate: BigInt(get('rateBps')), burst: BigInt(get('burstBytes')), limit: get('queueLimitBytes') };
+  const burst = get('burstBytes');
+  if (burst * 8 > Number.MAX_SAFE_INTEGER) throw new ShaperConfigError('burstBytes', 'burstBytes must be below 2^50');
+  return { rate: get('rateBps'), burstBits: burst * 8, limit: get('queueLimitBytes') };
 }
 
-/** Smallest integer >= a/b for a >= 0, b > 0. */
-function ceilDiv(a: bigint, b: bigint): bigint {
-  return (a + b - 1n) / b;
-}
+const DROPPED: EnqueueResult = Object.freeze({ dropped: 'shaper-queue-full' });
 
 export class Shaper {
   private cfg: Config;
-  /** Bucket level (1e-9 bit units) valid at time `levelNs`; may be negative after an oversized packet. */
-  private level: bigint;
-  private levelNs: bigint;
+  /** Bucket level in whole bits, valid at `levelNs`; negative after a packet larger than the burst. */
+  private bits: number;
+  /** Fraction of the next bit, in 1e-9 bit. */
+  private rem = 0;
+  private levelNs: number;
   private lastArrivalNs = -1;
   private lastDepartNs = -1;
-  /** Accepted packets not yet departed as of the last arrival: [departNs, bytes], FIFO. */
-  private queue: Array<[number, number]> = [];
+  /** Accepted packets not yet departed as of the last arrival: departure times and sizes, FIFO. */
+  private qDepart: number[] = [];
+  private qBytes: number[] = [];
   private head = 0;
   private queuedBytes = 0;
   private readonly counts: ShaperCounters = {
@@ -87,8 +89,8 @@ export class Shaper {
 
   constructor(entry: ShaperEntry, nowNs = 0) {
     this.cfg = toConfig(entry);
-    this.level = this.cfg.burst * UNITS_PER_BYTE;
-    this.levelNs = BigInt(nowNs);
+    this.bits = this.cfg.burstBits;
+    this.levelNs = nowNs;
   }
 
   /**
@@ -96,7 +98,15 @@ export class Shaper {
    * non-decreasing time order (RangeError otherwise: a FIFO cannot be fed out of order).
    */
   enqueue(bytes: number, arrivalNs: number): EnqueueResult {
-    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`packet length must be a non-negative integer (got ${bytes})`);
+    const d = this.departure(bytes, arrivalNs);
+    return d < 0 ? DROPPED : { departNs: d, delayNs: d - arrivalNs };
+  }
+
+  /** As enqueue(), without allocating: the departure time in ns, or −1 when tail-dropped. */
+  departure(bytes: number, arrivalNs: number): number {
+    if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes * 8 > Number.MAX_SAFE_INTEGER) {
+      throw new RangeError(`packet length must be a non-negative integer (got ${bytes})`);
+    }
     if (!Number.isSafeInteger(arrivalNs) || arrivalNs < 0) throw new RangeError(`arrival time must be a non-negative integer ns (got ${arrivalNs})`);
     if (arrivalNs < this.lastArrivalNs) {
       throw new RangeError(`arrival ${arrivalNs} ns is before the previous arrival ${this.lastArrivalNs} ns`);
@@ -104,74 +114,96 @@ export class Shaper {
     this.lastArrivalNs = arrivalNs;
     this.expire(arrivalNs);
 
-    const { rate, burst } = this.cfg;
-    const start = BigInt(Math.max(arrivalNs, this.lastDepartNs));
-    const cap = burst * UNITS_PER_BYTE;
-    const cost = BigInt(bytes) * UNITS_PER_BYTE;
-    let lvl = start > this.levelNs ? this.level + rate * (start - this.levelNs) : this.level;
-    if (lvl > cap) lvl = cap;
+    const { rate, burstBits: cap } = this.cfg;
+    const start = Math.max(arrivalNs, this.lastDepartNs);
+    // Level at `start` (locals: nothing is committed until the packet is accepted).
+    let bits = this.bits;
+    let rem = this.rem;
+    if (start > this.levelNs) {
+      gain(rate, start - this.levelNs, rem);
+      if (bits + GAIN.add >= cap) {
+        bits = cap;
+        rem = 0;
+      } else {
+        bits += GAIN.add;
+        rem = GAIN.rem;
+      }
+    }
+    const cost = bytes * 8;
     const need = cost < cap ? cost : cap;
     let depart = start;
-    if (lvl < need) {
-      if (rate === 0n) return this.drop(bytes);
-      const wait = ceilDiv(need - lvl, rate);
+    if (bits < need) {
+      if (rate === 0) return this.drop(bytes);
+      const wait = waitFor(rate, need - bits, rem);
       depart = start + wait;
-      lvl += rate * wait;
-      if (lvl > cap) lvl = cap;
+      gain(rate, wait, rem);
+      if (bits + GAIN.add >= cap) {
+        bits = cap;
+        rem = 0;
+      } else {
+        bits += GAIN.add;
+        rem = GAIN.rem;
+      }
     }
-    const departNs = Number(depart);
-    if (departNs > arrivalNs && this.queuedBytes + bytes > this.cfg.limit) return this.drop(bytes);
+    if (depart > arrivalNs && this.queuedBytes + bytes > this.cfg.limit) return this.drop(bytes);
 
-    this.level = lvl - cost;
+    this.bits = bits - cost;
+    this.rem = rem;
     if (depart > this.levelNs) this.levelNs = depart;
-    this.lastDepartNs = departNs;
+    this.lastDepartNs = depart;
     const c = this.counts;
     c.packets++;
     c.bytes += bytes;
-    c.totalDelayNs += departNs - arrivalNs;
-    if (departNs > arrivalNs) {
-      this.queue.push([departNs, bytes]);
+    c.totalDelayNs += depart - arrivalNs;
+    if (depart > arrivalNs) {
+      this.qDepart.push(depart);
+      this.qBytes.push(bytes);
       this.queuedBytes += bytes;
       if (this.queuedBytes > c.maxBacklogBytes) c.maxBacklogBytes = this.queuedBytes;
     }
-    return { departNs, delayNs: departNs - arrivalNs };
+    return depart;
   }
 
-  private drop(bytes: number): EnqueueResult {
+  private drop(bytes: number): -1 {
     this.counts.droppedPackets++;
     this.counts.droppedBytes += bytes;
-    return { dropped: 'shaper-queue-full' };
+    return -1;
   }
 
   /** Forgets packets that have left by `nowNs`. */
   private expire(nowNs: number): void {
-    const q = this.queue;
-    while (this.head < q.length && q[this.head][0] <= nowNs) {
-      this.queuedBytes -= q[this.head][1];
+    const d = this.qDepart;
+    while (this.head < d.length && d[this.head] <= nowNs) {
+      this.queuedBytes -= this.qBytes[this.head];
       this.head++;
     }
-    if (this.head > 1024 && this.head * 2 > q.length) {
-      this.queue = q.slice(this.head);
+    if (this.head === d.length) {
+      d.length = 0;
+      this.qBytes.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > d.length) {
+      this.qDepart = d.slice(this.head);
+      this.qBytes = this.qBytes.slice(this.head);
       this.head = 0;
     }
   }
 
   /** Bytes accepted but not yet departed at `nowNs` (nowNs >= the last arrival). */
   backlogBytes(nowNs: number): number {
-    return this.scan(nowNs).bytes;
+    return this.scan(nowNs, true);
   }
 
   /** Packets accepted but not yet departed at `nowNs` (nowNs >= the last arrival). */
   depthPackets(nowNs: number): number {
-    return this.scan(nowNs).packets;
+    return this.scan(nowNs, false);
   }
 
-  private scan(nowNs: number): { bytes: number; packets: number } {
+  private scan(nowNs: number, bytes: boolean): number {
     if (nowNs < this.lastArrivalNs) throw new RangeError(`backlog at ${nowNs} ns is before the last arrival ${this.lastArrivalNs} ns`);
-    let bytes = this.queuedBytes;
+    let b = this.queuedBytes;
     let i = this.head;
-    while (i < this.queue.length && this.queue[i][0] <= nowNs) bytes -= this.queue[i++][1];
-    return { bytes, packets: this.queue.length - i };
+    while (i < this.qDepart.length && this.qDepart[i] <= nowNs) b -= this.qBytes[i++];
+    return bytes ? b : this.qDepart.length - i;
   }
 
   /**
@@ -181,8 +213,10 @@ export class Shaper {
    */
   reconfigure(entry: ShaperEntry): void {
     const next = toConfig(entry);
-    const cap = next.burst * UNITS_PER_BYTE;
-    if (this.level > cap) this.level = cap;
+    if (this.bits >= next.burstBits) {
+      this.bits = next.burstBits;
+      this.rem = 0;
+    }
     this.cfg = next;
   }
 

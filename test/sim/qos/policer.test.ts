@@ -14,8 +14,8 @@ class LiteralRfcMarker {
     this.tc = e.cbs;
     this.tx = e.mode === 'SRTCM' ? e.ebs : e.pbs;
   }
-  buckets(): { c: bigint; e?: bigint; p?: bigint } {
-    return this.e.mode === 'SRTCM' ? { c: BigInt(this.tc), e: BigInt(this.tx) } : { c: BigInt(this.tc), p: BigInt(this.tx) };
+  buckets(): { c: number; e?: number; p?: number } {
+    return this.e.mode === 'SRTCM' ? { c: this.tc, e: this.tx } : { c: this.tc, p: this.tx };
   }
   mark(bytes: number, tNs: number, pre: Color): Color {
     const { e } = this;
@@ -73,7 +73,7 @@ describe('sim/qos policer: srTCM (RFC 2697)', () => {
   it('a constant stream at twice CIR: green while C lasts, then alternate green/yellow until E is spent, then green/red', () => {
     // CIR 1000 B/s, CBS 3000, EBS 5000; 100-byte packets every 50 ms (2000 B/s).
     // Each interval brings 50 tokens, all to C (C is never full once draining).
-    // Hand derivation: packet n sees Tc = 3000 + 50n − 100·greens. Packets 0..58 are
+    // Hand derivation: packet n sees Tc = 3000 + 50 − 100·greens. Packets 0..58 are
     // green (Tc reaches 0 after #58). From #59 on, odd-offset packets find Tc = 50
     // (yellow while Te lasts: 5000/100 = 50 of them, then red) and even ones Tc = 100
     // (green). 60 s = 1200 packets.
@@ -108,11 +108,11 @@ describe('sim/qos policer: srTCM (RFC 2697)', () => {
   it('overflow from C goes to E; both cap exactly after a huge gap', () => {
     const p = new Policer(sr(1000, 3000, 5000));
     for (let i = 0; i < 80; i++) p.mark(100, 0); // drain C (30 green) and E (50 yellow)
-    expect(p.buckets()).to.deep.equal({ c: 0n, e: 0n });
+    expect(p.buckets()).to.deep.equal({ c: 0, e: 0 });
     p.mark(0, 4 * 1000 * MS); // 4000 tokens: 3000 fill C, 1000 overflow to E
-    expect(p.buckets()).to.deep.equal({ c: 3000n, e: 1000n });
+    expect(p.buckets()).to.deep.equal({ c: 3000, e: 1000 });
     p.mark(0, 1e6 * 1000 * MS); // a million seconds later: both full, not more
-    expect(p.buckets()).to.deep.equal({ c: 3000n, e: 5000n });
+    expect(p.buckets()).to.deep.equal({ c: 3000, e: 5000 });
   });
 
   it('carries fractional tokens exactly (CIR 3 B/s: one token every 333.33… ms)', () => {
@@ -127,7 +127,7 @@ describe('sim/qos policer: srTCM (RFC 2697)', () => {
     expect(greens).to.equal(2999); // token 1 was already used above; tokens 2..3000
   });
 
-  it('very large rates and times lose nothing (BigInt arithmetic)', () => {
+  it('very large rates and times lose nothing (exact integers, BigInt where doubles would round)', () => {
     // 10 Tb/s = 1.25e12 B/s; at t ≈ 2^52 ns, CIR·t ≈ 5.6e27, far beyond 2^53.
     const cir = 1_250_000_000_000;
     const t0 = 2 ** 52;
@@ -138,7 +138,7 @@ describe('sim/qos policer: srTCM (RFC 2697)', () => {
     // Exactly 1 ns later: floor(cir·(t0+1)/1e9) − floor(cir·t0/1e9) = 1250 tokens.
     expect(p.mark(1251, t0 + 1).color).to.equal('red');
     expect(p.mark(1250, t0 + 1).color).to.equal('green');
-    // A float computation of the same difference is visibly wrong, which is why we use BigInt.
+    // A naive float computation of the same difference is visibly wrong.
     expect(Math.floor((cir * (t0 + 1)) / 1e9) - Math.floor((cir * t0) / 1e9)).to.not.equal(1250);
   });
 
@@ -147,7 +147,7 @@ describe('sim/qos policer: srTCM (RFC 2697)', () => {
     expect(aware.mark(100, 0, 'yellow').color).to.equal('yellow');
     expect(aware.mark(100, 0, 'red').color).to.equal('red');
     expect(aware.mark(100, 0, 'green').color).to.equal('green');
-    expect(aware.buckets()).to.deep.equal({ c: 9900n, e: 9900n }); // red took nothing
+    expect(aware.buckets()).to.deep.equal({ c: 9900, e: 9900 }); // red took nothing
     const blind = new Policer(sr(1000, 10000, 10000));
     expect(blind.mark(100, 0, 'red').color).to.equal('green');
   });
@@ -168,9 +168,16 @@ describe('sim/qos policer: trTCM (RFC 2698)', () => {
     // CIR 1000 B/s, PIR 2000 B/s, CBS = PBS = 1000; 100-byte packets every 25 ms
     // (4000 B/s) for 100 s. Over the run green bytes ≈ CIR·T, green+yellow ≈ PIR·T.
     const p = new Policer(tr(1000, 1000, 2000, 1000));
+    const ref = new LiteralRfcMarker({ mode: 'TRTCM', aware: false, cir: 1000, cbs: 1000, pir: 2000, pbs: 1000, ebs: 0 });
     const T = 100;
-    for (let n = 0; n < T * 40; n++) p.mark(100, n * 25 * MS);
+    const want = { green: 0, yellow: 0, red: 0 };
+    for (let n = 0; n < T * 40; n++) {
+      p.mark(100, n * 25 * MS);
+      want[ref.mark(100, n * 25 * MS, 'green')]++;
+    }
     const c = p.counters();
+    // Exact counts from the literal timer model, then the RFC's long-run envelope.
+    expect([c.green.packets, c.yellow.packets, c.red.packets]).to.deep.equal([want.green, want.yellow, want.red]);
     const elapsed = (T * 40 - 1) * 0.025;
     expect(c.green.bytes).to.be.within(1000 * elapsed + 1000 - 100, 1000 * elapsed + 1000);
     expect(c.green.bytes + c.yellow.bytes).to.be.within(2000 * elapsed + 1000 - 100, 2000 * elapsed + 1000);
@@ -180,18 +187,18 @@ describe('sim/qos policer: trTCM (RFC 2698)', () => {
   it('a packet above PBS is red even with C full; a packet fitting P but not C is yellow', () => {
     const p = new Policer(tr(1000, 500, 2000, 800));
     expect(p.mark(900, 0).color).to.equal('red');
-    expect(p.buckets()).to.deep.equal({ c: 500n, p: 800n });
+    expect(p.buckets()).to.deep.equal({ c: 500, p: 800 });
     expect(p.mark(600, 0).color).to.equal('yellow');
-    expect(p.buckets()).to.deep.equal({ c: 500n, p: 200n });
+    expect(p.buckets()).to.deep.equal({ c: 500, p: 200 });
     expect(p.mark(200, 0).color).to.equal('green');
-    expect(p.buckets()).to.deep.equal({ c: 300n, p: 0n });
+    expect(p.buckets()).to.deep.equal({ c: 300, p: 0 });
   });
 
   it('color-aware: pre-red stays red without charging, pre-yellow charges only P', () => {
     const p = new Policer(tr(1000, 1000, 2000, 2000, { colorAware: true }));
     expect(p.mark(100, 0, 'red').color).to.equal('red');
     expect(p.mark(100, 0, 'yellow').color).to.equal('yellow');
-    expect(p.buckets()).to.deep.equal({ c: 1000n, p: 1900n });
+    expect(p.buckets()).to.deep.equal({ c: 1000, p: 1900 });
   });
 });
 
@@ -246,17 +253,17 @@ describe('sim/qos policer: configuration and reconfigure', () => {
     for (let i = 0; i < 50; i++) p.mark(100, 0); // 30 green, 20 yellow; C = 0, E = 1000
     const before = p.counters();
     p.reconfigure(sr(100, 500, 2000), 1000 * MS); // old rate: +1000 → C = 1000 → clipped to 500
-    expect(p.buckets()).to.deep.equal({ c: 500n, e: 1000n });
+    expect(p.buckets()).to.deep.equal({ c: 500, e: 1000 });
     expect(p.counters()).to.deep.equal(before);
     // New rate from the reconfigure time: 1 s later +100 tokens, C is full so E gets them.
     p.mark(0, 2000 * MS);
-    expect(p.buckets()).to.deep.equal({ c: 500n, e: 1100n });
+    expect(p.buckets()).to.deep.equal({ c: 500, e: 1100 });
     // A rejected MODIFY changes nothing.
     expect(() => p.reconfigure(sr(100, 500, 2000, { pbs: 1 }), 3000 * MS)).to.throw(PolicerConfigError);
-    expect(p.buckets()).to.deep.equal({ c: 500n, e: 1100n });
+    expect(p.buckets()).to.deep.equal({ c: 500, e: 1100 });
     // Mode change: new full buckets.
     p.reconfigure(tr(100, 700, 200, 900), 3000 * MS);
-    expect(p.buckets()).to.deep.equal({ c: 700n, p: 900n });
+    expect(p.buckets()).to.deep.equal({ c: 700, p: 900 });
     expect(p.mode).to.equal('TRTCM');
   });
 
@@ -264,7 +271,7 @@ describe('sim/qos policer: configuration and reconfigure', () => {
     const p = new Policer(sr(1000, 1000, 0));
     p.mark(1000, 5000 * MS);
     expect(p.mark(1, 1000 * MS).color).to.equal('red');
-    expect(p.buckets().c).to.equal(0n);
+    expect(p.buckets().c).to.equal(0);
     expect(p.mark(1, 5001 * MS).color).to.equal('green');
   });
 });

@@ -1,0 +1,12 @@
+// The Kubernetes adapter: cluster state in, HAL state out. Imports only src/hal.
+export * from './cluster-state.js';
+export * from './node-config.js';
+export { compile, desiredEntries, entryKey, MANAGED_TABLES, type DesiredState, type ManagedTable } from './compile/compiler.js';
+export type { Problem } from './compile/context.js';
+export { endpointIdOf, podMac, PORT_ANNOTATION } from './compile/endpoints.js';
+export { loadManifests, parseManifests, type LoadedManifests, type OfflineOptions } from './sources/offline-source.js';
+export { deriveEndpointSlices } from './sources/derive-endpoint-slices.js';
+export { Reconciler, digestOf, type ReconcileResult, type ReconcilerOptions } from './reconcile/reconciler.js';
+export { diffStates, type Diff } from './reconcile/diff.js';
+export { removedUdpBackends } from './reconcile/udp-backends.js';
+export { AdapterMetrics } from './metrics.js';

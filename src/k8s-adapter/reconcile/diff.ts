@@ -1,0 +1,76 @@
+// Desired against current: the minimal INSERT / MODIFY / DELETE updates, ordered
+// so references always resolve: objects are created before their referrers and
+// referrers deleted before the objects they name (hal-spec §5.3, §6.4). Within a
+// batch: inserts by rank, then modifies by rank, then deletes by reverse rank.
+import { encodeBody, entryParts, keyString, type TableEntry, type Update } from '../../hal/index.js';
+
+/** Reference depth: a table refers only to tables of a lower rank. */
+function rank(entry: TableEntry): number {
+  const { member, body } = entryParts(entry);
+  switch (member) {
+    case 'backendGroup':
+    case 'flowLog':
+      return 0;
+    case 'nexthop':
+      // Port next hops are tunnels' underlay; tunnel next hops refer to tunnels.
+      return body.tunnelId ? 3 : 1;
+    case 'tunnel':
+    case 'tunnelTerm':
+      return 2;
+    case 'ecmpGroup':
+      return 4;
+    default:
+      return 5; // endpoint, route, service, service_source, acl, snat
+  }
+}
+
+export interface Keyed {
+  readonly key: string;
+  readonly entry: TableEntry;
+  /** Canonical bytes of the whole entry, for equality. */
+  readonly bytes: string;
+}
+
+export function keyed(entry: TableEntry): Keyed {
+  const { member, table, body } = entryParts(entry);
+  return { key: `${member}${keyString(table, body)}`, entry, bytes: `${member}:${Buffer.from(encodeBody(table, body)).toString('base64')}` };
+}
+
+export interface Diff {
+  readonly updates: Update[];
+  readonly inserts: number;
+  readonly modifies: number;
+  readonly deletes: number;
+}
+
+/** Key-only body for DELETE. */
+function keyOnly(entry: TableEntry): TableEntry {
+  const { member, table, body } = entryParts(entry);
+  const out: Record<string, unknown> = {};
+  for (const f of table.keyFields) if (body[f.name] !== undefined) out[f.name] = body[f.name];
+  return { [member]: out } as TableEntry;
+}
+
+export function diffStates(desired: readonly TableEntry[], current: readonly TableEntry[]): Diff {
+  const want = new Map(desired.map((e) => [keyed(e).key, keyed(e)] as const));
+  const have = new Map(current.map((e) => [keyed(e).key, keyed(e)] as const));
+  const inserts: TableEntry[] = [];
+  const modifies: TableEntry[] = [];
+  const deletes: TableEntry[] = [];
+  for (const [k, w] of want) {
+    const h = have.get(k);
+    if (!h) inserts.push(w.entry);
+    else if (h.bytes !== w.bytes) modifies.push(w.entry);
+  }
+  for (const [k, h] of have) if (!want.has(k)) deletes.push(h.entry);
+  const byRank = (a: TableEntry, b: TableEntry) => rank(a) - rank(b);
+  inserts.sort(byRank);
+  modifies.sort(byRank);
+  deletes.sort((a, b) => rank(b) - rank(a));
+  const updates: Update[] = [
+    ...inserts.map((entry): Update => ({ type: 'INSERT', entry })),
+    ...modifies.map((entry): Update => ({ type: 'MODIFY', entry })),
+    ...deletes.map((entry): Update => ({ type: 'DELETE', entry: keyOnly(entry) })),
+  ];
+  return { updates, inserts: inserts.length, modifies: modifies.length, deletes: deletes.length };
+}
