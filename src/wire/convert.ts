@@ -125,25 +125,66 @@ function isMessageObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
 }
 
-function valueProblem(field: protobuf.Field, v: unknown, path: string): string | null {
+// The walk below returns the failing key chain (innermost first) or null, so the
+// common, valid case allocates no path strings.
+type Chain = string[] | null;
+const FAIL: Chain = [];
+
+function valueProblem(field: protobuf.Field, v: unknown): Chain {
   const rt = field.resolvedType;
-  if (rt instanceof protobuf.Type) return unrepresentable(rt, v, path);
-  if (rt instanceof protobuf.Enum) return typeof v === 'string' && Object.hasOwn(rt.values, v) ? null : path;
+  if (rt instanceof protobuf.Type) return badMessage(rt, v);
+  if (rt instanceof protobuf.Enum) return typeof v === 'string' && Object.hasOwn(rt.values, v) ? null : FAIL;
   switch (field.type) {
     case 'string':
-      return typeof v === 'string' ? null : path;
+      return typeof v === 'string' ? null : FAIL;
     case 'bool':
-      return typeof v === 'boolean' ? null : path;
+      return typeof v === 'boolean' ? null : FAIL;
     case 'bytes':
-      return v instanceof Uint8Array ? null : path;
+      return v instanceof Uint8Array ? null : FAIL;
     case 'double':
     case 'float':
-      return typeof v === 'number' ? null : path;
+      return typeof v === 'number' ? null : FAIL;
     default: {
       const r = INT_RANGE[field.type];
-      return typeof v === 'number' && Number.isInteger(v) && r && v >= r[0] && v <= r[1] ? null : path;
+      return typeof v === 'number' && Number.isInteger(v) && r && v >= r[0] && v <= r[1] ? null : FAIL;
     }
   }
+}
+
+const at = (c: string[], key: string): string[] => [...c, key];
+
+function badMessage(type: protobuf.Type, v: unknown): Chain {
+  if (!isMessageObject(v)) return FAIL;
+  const fields = type.fields;
+  for (const key in v) {
+    const x = v[key];
+    if (x === undefined || x === null) continue;
+    const field = fields[key];
+    if (!field || !Object.hasOwn(v, key)) return [key];
+    if (field.map) {
+      if (!isMessageObject(x)) return [key];
+      for (const k in x) {
+        const bad = valueProblem(field, x[k]);
+        if (bad) return at(at(bad, k), key);
+      }
+    } else if (field.repeated) {
+      if (!Array.isArray(x)) return [key];
+      for (let i = 0; i < x.length; i++) {
+        const bad = valueProblem(field, x[i]);
+        if (bad) return at(at(bad, String(i)), key);
+      }
+    } else {
+      const bad = valueProblem(field, x);
+      if (bad) return at(bad, key);
+    }
+  }
+  const oneofs = type.oneofsArray;
+  for (let o = 0; o < oneofs.length; o++) {
+    let set = 0;
+    for (const name of oneofs[o].oneof) if (v[name] !== undefined && v[name] !== null) set++;
+    if (set > 1) return FAIL;
+  }
+  return null;
 }
 
 /**
@@ -153,35 +194,9 @@ function valueProblem(field: protobuf.Field, v: unknown, path: string): string |
  * client refuses them instead, with the status the device gives in process.
  */
 export function unrepresentable(type: protobuf.Type, v: unknown, path = ''): string | null {
-  if (!isMessageObject(v)) return path;
-  const fields = type.fields;
-  for (const key of Object.keys(v)) {
-    const x = v[key];
-    if (x === undefined || x === null) continue;
-    const field = fields[key];
-    if (!field) return join(path, key);
-    const p = join(path, key);
-    if (field.map) {
-      if (!isMessageObject(x)) return p;
-      for (const k of Object.keys(x)) {
-        const bad = valueProblem(field, x[k], join(p, k));
-        if (bad !== null) return bad;
-      }
-    } else if (field.repeated) {
-      if (!Array.isArray(x)) return p;
-      for (let i = 0; i < x.length; i++) {
-        const bad = valueProblem(field, x[i], `${p}[${i}]`);
-        if (bad !== null) return bad;
-      }
-    } else {
-      const bad = valueProblem(field, x, p);
-      if (bad !== null) return bad;
-    }
-  }
-  for (const oneof of type.oneofsArray) {
-    let set = 0;
-    for (const name of oneof.oneof) if (v[name] !== undefined && v[name] !== null) set++;
-    if (set > 1) return path;
-  }
-  return null;
+  const bad = badMessage(type, v);
+  if (!bad) return null;
+  let p = path;
+  for (let i = bad.length - 1; i >= 0; i--) p = join(p, bad[i]);
+  return p;
 }
