@@ -4,7 +4,9 @@
 //
 //   1. typecheck        tsc --noEmit -p .
 //   2. generated code   tsx scripts/generate-hal-types.ts --check
-//   3. tests            mocha over test/**/*.test.ts (.mocharc.json)
+//   3. k8s-apiserver    builds kube-apiserver + etcd once (scripts/k8s/build-testenv.sh)
+//   4. tests            mocha over test/**/*.test.ts (.mocharc.json)
+//   5. p4rt-shell       test/drivers/intel-ipu/p4rt-shell/run.mjs (Python p4runtime-shell from PyPI)
 //
 // Mocha takes one reporter; we want spec on the console, JUnit-style XML in
 // out/test-results.xml (mocha's built-in xunit) and counts we can trust. So the
@@ -39,6 +41,10 @@ function resolveOrNull(id) {
   }
 }
 
+function commandExists(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
 function runTiers(mochaArgs) {
   const requireAll = process.env.XPUHAL_REQUIRE_ALL_TIERS === '1';
   const tsc = resolveOrNull('typescript/bin/tsc');
@@ -54,11 +60,28 @@ function runTiers(mochaArgs) {
       argv: [tsxCli, generator, '--check'],
     },
     {
+      // test/k8s/apiserver.test.ts runs the adapter against a real kube-apiserver + etcd,
+      // built from the Go module proxy once and cached under ~/.cache/xpuhal/k8s/.
+      name: 'k8s-apiserver',
+      what: 'bash scripts/k8s/build-testenv.sh (kube-apiserver + etcd, built once, cached)',
+      missing: !commandExists('go') && 'go is not installed (needed to build kube-apiserver and etcd from the Go module proxy)',
+      cmd: 'bash',
+      argv: [path.join(ROOT, 'scripts/k8s/build-testenv.sh')],
+    },
+    {
       name: 'tests',
       what: 'mocha (spec to the console, xunit to out/test-results.xml)',
       missing: (!mocha && 'mocha is not installed (run npm ci)') || (!tsxCli && 'tsx is not installed (run npm ci)'),
       argv: ['--import', 'tsx', fileURLToPath(import.meta.url), '--mocha-child', ...mochaArgs],
       tests: true,
+    },
+    {
+      // Exits 77 after printing its own SKIPPED line when python3 / venv / PyPI are unavailable.
+      name: 'p4rt-shell',
+      what: 'p4runtime-shell (PyPI, pinned, in ~/.cache/xpuhal/venv-p4rt) against the intel-ipu target',
+      missing: !tsxCli && 'tsx is not installed (run npm ci)',
+      argv: [path.join(ROOT, 'test/drivers/intel-ipu/p4rt-shell/run.mjs')],
+      selfSkips: true,
     },
   ];
 
@@ -78,10 +101,18 @@ function runTiers(mochaArgs) {
     }
     if (t.tests) rmSync(STATS, { force: true });
     const start = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, t.argv, { cwd: ROOT, stdio: 'inherit', env: process.env });
+    const r = spawnSync(t.cmd ?? process.execPath, t.argv, { cwd: ROOT, stdio: 'inherit', env: process.env });
     const secs = (Number(process.hrtime.bigint() - start) / 1e9).toFixed(1);
     const ok = r.status === 0;
     if (t.tests) stats = readStats();
+    if (t.selfSkips && r.status === 77) {
+      results.push(`${t.name}: skipped`);
+      if (requireAll) {
+        console.log(`FAILED ${t.name}: XPUHAL_REQUIRE_ALL_TIERS=1 makes a skipped tier a failure`);
+        failedTiers++;
+      }
+      continue;
+    }
     if (!ok && !(t.tests && stats)) failedTiers++;
     if (t.tests && !stats) console.log('FAILED tests: mocha did not report results (a test file failed to load?)');
     const status = ok ? 'passed' : r.signal ? `killed by ${r.signal}` : `failed (exit ${r.status})`;
