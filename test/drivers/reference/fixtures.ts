@@ -427,12 +427,30 @@ export function parsed(frame: Uint8Array): ParsedPacket {
   return p.pkt;
 }
 
+/**
+ * Waits until `count()` stops changing. In process, delivery is a microtask away;
+ * over the wire (XPUHAL_WIRE=1) a stream is asynchronous, so wait (bounded, real
+ * time, transport only) until it has been quiet for a while.
+ */
+export async function settled(count: () => number, stop: () => boolean = () => false): Promise<void> {
+  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+  if (!WIRE) return;
+  let last = -1;
+  let quiet = 0;
+  for (const end = Date.now() + 10_000; Date.now() < end && quiet < 4 && !stop(); ) {
+    await new Promise((r) => setTimeout(r, 100));
+    const n = count();
+    quiet = n === last ? quiet + 1 : 0;
+    last = n;
+  }
+}
+
 /** Every retained event matching `req` (subscribes, lets delivery run, closes). */
-export async function events(hal: ReferenceDriver, req: SubscribeRequest = {}): Promise<Event[]> {
+export async function events(hal: Hal, req: SubscribeRequest = {}): Promise<Event[]> {
   const got: Event[] = [];
   let failure: Error | undefined;
   const sub = hal.subscribe(req, (e) => got.push(e), (e) => (failure = e));
-  await new Promise((r) => setImmediate(r));
+  await settled(() => got.length, () => failure !== undefined);
   sub.close();
   if (failure) throw failure;
   return got;

@@ -2,12 +2,13 @@
 // denied flows driven by real packets and virtual time, conntrack aging events,
 // sequence numbers, Subscribe resumption and retention.
 import { expect } from 'chai';
-import type { Event } from '../../../src/hal/generated/types.js';
+import type { Event, FlowRecord } from '../../../src/hal/generated/types.js';
 import {
   SECOND,
   del,
   events,
   expectUpdateError,
+  settled,
   flowRecords,
   frameIn,
   ins,
@@ -33,6 +34,8 @@ const flowLog = (e: Record<string, unknown>): Entry => ({ flowLog: e as Entry['f
 const acl = (a: Record<string, unknown>): Entry => ({ acl: a as Entry['acl'] });
 const tuple = (f: Flow) => ({ srcIp: f.src, dstIp: f.dst, protocol: f.proto === 'tcp' ? 6 : 17, srcPort: f.sport, dstPort: f.dport });
 const sequences = (evs: Event[]) => evs.map((e) => e.sequence);
+/** proto3 defaults made explicit (the wire face omits zero values). */
+const withDefaults = (r: FlowRecord) => ({ ...r, zone: r.zone ?? 0, reverse: { packets: 0, bytes: 0, ...r.reverse } });
 const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => a + i);
 
 describe('reference driver: telemetry', () => {
@@ -55,7 +58,7 @@ describe('reference driver: telemetry', () => {
       const evs = (await events(d.hal, { kinds: ['FLOW_RECORD'] }));
       expect(evs).to.have.length(1);
       expect(evs[0].timeNs).to.equal(123 * SECOND);
-      expect(evs[0].flowRecord).to.deep.equal({
+      expect(withDefaults(evs[0].flowRecord!)).to.deep.equal({
         original: tuple(Q), translated: tuple(Q), zone: 0, ingressPort: 'host0', verdict: 'ALLOWED', policyRef: 'default-allow',
         forward: { packets: 2, bytes: 2 * len('host0', Q) }, reverse: { packets: 1, bytes: len('uplink0', A) },
         startNs: 1 * SECOND, endNs: 123 * SECOND, endReason: 'IDLE_TIMEOUT',
@@ -182,7 +185,7 @@ describe('reference driver: telemetry', () => {
       const evs = await events(d.hal);
       expect(evs).to.have.length(1);
       expect(evs[0].timeNs).to.equal(SECOND);
-      expect(evs[0].flowRecord).to.deep.equal({
+      expect(withDefaults(evs[0].flowRecord!)).to.deep.equal({
         original: tuple(IN), translated: tuple(IN), zone: 0, ingressPort: 'uplink0', verdict: 'DENIED', policyRef: 'default-deny',
         forward: { packets: 1, bytes: len('uplink0', IN) }, reverse: { packets: 0, bytes: 0 },
         startNs: SECOND, endNs: SECOND, endReason: 'POLICY_DENIED',
@@ -275,8 +278,9 @@ describe('reference driver: telemetry', () => {
       await agingEvents(d, 3);
       const live: Event[] = [];
       const sub = d.hal.subscribe({}, (e) => live.push(e));
-      await new Promise((r) => setImmediate(r));
+      await settled(() => live.length);
       await agingEvents(d, 4, 100);
+      await settled(() => live.length);
       sub.close();
       expect(sequences(live)).to.deep.equal(range(1, 7));
       await agingEvents(d, 2, 200); // after close: not delivered
