@@ -265,7 +265,19 @@ export function walkPacket(ctx: WalkContext, ingressPortId: string, input: Uint8
     }
 
     // Stage 6: commit.
-    const committed = ctx.ct.commit(zone, original, { dnat, snat }, { policyRef: verdict.policyRef, ingressPort: port.id }, f.tcpFlags, bytes, timeNs, meta);
+    let committed = ctx.ct.commit(zone, original, { dnat, snat }, { policyRef: verdict.policyRef, ingressPort: port.id }, f.tcpFlags, bytes, timeNs, meta);
+    if (committed === 'clash' && (seen.srcPort !== undefined || seen.echoId !== undefined)) {
+      // The translated reply tuple is another connection's (typically a client that
+      // reached a backend directly and then through its VIP from the same port). As
+      // Linux NAT does, remap the source port so both connections can live.
+      const ip = snat?.ip ?? f.src;
+      const remapped = ctx.ct.allocatePort(zone, original, ip, { lo: 1024, hi: 65535 }, dnat, timeNs);
+      if (remapped !== null) {
+        snat = { ip, port: remapped };
+        step('nat', `reply tuple in use: source port remapped to ${remapped} to keep connections apart`);
+        committed = ctx.ct.commit(zone, original, { dnat, snat }, { policyRef: verdict.policyRef, ingressPort: port.id }, f.tcpFlags, bytes, timeNs, meta);
+      }
+    }
     cost.charge('conntrack', 'ct-insert');
     if (committed === 'full') return drop('ct-full', `conntrack zone ${zone} is full`, 'conntrack', 'ct_zone', String(zone));
     if (committed === 'clash') return drop('ct-clash', `the reply tuple of this connection belongs to another one in zone ${zone}`, 'conntrack', 'ct_zone', String(zone));

@@ -374,3 +374,31 @@ describe('reference driver: services', () => {
     expect(after.filter((b) => b.startsWith(`${victim}:`))).to.deep.equal([]);
   });
 });
+
+describe('reference driver: services — reply-tuple clashes', () => {
+  it('a client that reached the backend directly and then through the VIP from the same port gets its source port remapped; both connections work', async () => {
+    const d = await topologyDevice();
+    await write(d.hal, [ins(group('bg-clash', [{ ip: EP_A, port: 80 }])), ins(service(VIP, 17, 80, balance('bg-clash')))]);
+    // Direct: client:5000 → backend:80 (committed).
+    const direct = await send(d, 'uplink0', { src: CLIENT, dst: EP_A, sport: 5000, dport: 80 });
+    expect(direct.disposition).to.equal('FORWARDED');
+    // Through the VIP from the same source port: its reply tuple (backend:80 → client:5000) is taken.
+    const viaVip = await send(d, 'uplink0', { src: CLIENT, dst: VIP, sport: 5000, dport: 80 });
+    expect(viaVip.disposition, viaVip.dropReason).to.equal('FORWARDED');
+    const p = parsed(viaVip.emitted![0].frame!);
+    const l3 = p.l3 as { src: string; dst: string };
+    const l4 = p.l4 as { srcPort: number; dstPort: number };
+    expect([l3.src, l3.dst, l4.dstPort]).to.deep.equal([CLIENT, EP_A, 80]);
+    expect(l4.srcPort).to.not.equal(5000);
+    expect(viaVip.trace!.some((s) => s.stage === 'nat' && /remapped/.test(s.detail ?? ''))).to.equal(true);
+    // The backend's answer to the remapped port returns to the client as coming from the VIP.
+    const back = await send(d, 'host0', { src: EP_A, dst: CLIENT, sport: 80, dport: l4.srcPort }, MAC.epA);
+    expect(back.disposition).to.equal('FORWARDED');
+    const q = parsed(back.emitted![0].frame!);
+    expect([(q.l3 as { src: string }).src, (q.l4 as { srcPort: number }).srcPort, (q.l4 as { dstPort: number }).dstPort]).to.deep.equal([VIP, 80, 5000]);
+    // And the direct connection's reply still reaches the client from the backend itself.
+    const directBack = await send(d, 'host0', { src: EP_A, dst: CLIENT, sport: 80, dport: 5000 }, MAC.epA);
+    const r = parsed(directBack.emitted![0].frame!);
+    expect([(r.l3 as { src: string }).src, (r.l4 as { dstPort: number }).dstPort]).to.deep.equal([EP_A, 5000]);
+  });
+});
