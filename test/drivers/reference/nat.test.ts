@@ -148,10 +148,18 @@ describe('reference driver: NAT', () => {
       expectEmitted(await send(d, 'uplink0', back), 'host0', frameOut(d, 'host0', MAC.epA, { ...back, dst: EP_A }), 'back');
     });
 
-    it('snatIp: a second client whose reply tuple would be the same drops ct-clash', async () => {
+    it('snatIp: a second client whose reply tuple would be the same gets its source port remapped (hal-spec §2 SNAT choice)', async () => {
       await write(d.hal, [ins(snat({ srcPrefix: '10.0.0.0/24', priority: 10, snatIp: '192.0.2.50' }))]);
       expect((await send(d, 'host0', q)).disposition).to.equal('FORWARDED');
-      expectDrop(await send(d, 'host1', { ...q, src: EP_B }, MAC.epB), 'ct-clash', 'same reply tuple');
+      const second = await send(d, 'host1', { ...q, src: EP_B }, MAC.epB);
+      expect(second.disposition, second.dropReason).to.equal('FORWARDED');
+      const p = parsed(second.emitted![0].frame!);
+      expect((p.l3 as { src: string }).src).to.equal('192.0.2.50');
+      const port = (p.l4 as { srcPort: number }).srcPort;
+      expect(port).to.not.equal(40000);
+      // The answer to the remapped port reaches the second client on its own port.
+      const back = reversed({ ...q, src: '192.0.2.50', sport: port });
+      expectEmitted(await send(d, 'uplink0', back), 'host1', frameOut(d, 'host1', MAC.epB, { ...back, dst: EP_B, dport: 40000 }), 'back to the second client');
       // Another source port does not clash.
       expectEmitted(await send(d, 'host1', { ...q, src: EP_B, sport: 40001 }, MAC.epB), 'uplink0', frameOut(d, 'uplink0', MAC.router0, { ...q, src: '192.0.2.50', sport: 40001 }), 'other port');
     });
