@@ -10,8 +10,8 @@
 //       `tuple` is the packet's own 5-tuple (Tuple: canonical text addresses; ICMP echo id in
 //       srcPort, dstPort 0). `tcpFlags` is the raw TCP flag byte (TcpInfo.flagBits; 0 for other
 //       protocols). `meta.seg` (TCP seq/ack/window/payload length) enables window checks in zones
-//       with tcpWindowTracking; `meta.icmpType` makes a first ICMP packet other than an echo
-//       request INVALID; `meta.quoted` (the tuple quoted by an ICMP error, see
+//       with tcpWindowTracking; `meta.icmpType` makes a first ICMP echo reply (or an error whose quote
+//       was unreadable) INVALID; `meta.quoted` (the tuple quoted by an ICMP error, see
 //       src/sim/packet/icmp-errors.ts quotedTuple) asks for RELATED: the verdict is RELATED with
 //       the connection and the error's direction, or INVALID when no connection matches.
 //       ESTABLISHED = original direction of a committed connection (already admitted: skips
@@ -24,7 +24,7 @@
 //       { src: dnat ?? original dst, dst: snat ?? original src } (ports likewise). 'full': zone
 //       maxEntries (0 = device maximum) or the device maximum is reached → count drop `ct-full`.
 //       'clash': the reply tuple belongs to another live connection (choose another SNAT port).
-//       'invalid': TCP without a plain SYN, or ICMP that is not an echo request.
+//       'invalid': TCP without a plain SYN, or an ICMP echo reply / error message.
 //
 //   ct.update(entry, direction, tcpFlags, bytes, nowNs, seg?) → boolean
 //       Per-packet accounting for ESTABLISHED/REPLY packets (not RELATED): TCP state machine,
@@ -36,6 +36,11 @@
 //   ct.toHal(entry) → ConntrackEntry             (times in ns, counters, tcpState enum name)
 //   ct.size, ct.zoneSize(zone)                   (live connections, for the cost model)
 //   ct.inUse(zone, tuple, nowNs)                 (either direction taken; for port allocation)
+//
+//   ctPacketOf(frame, parsedPacket) → { tuple, tcpFlags, meta } | null
+//       (src/sim/conntrack/packet-tuple.ts) All classify/commit/update inputs of a parsed packet:
+//       ports or echo id, flag byte, TCP seq/ack/window/payload length/window scale, ICMP type,
+//       and for ICMP errors the quoted tuple. null for ARP and non-first fragments.
 //
 //   allocateSnatPort(ct, zone, original, { snatIp, dnat?, range?, nowNs }) → port | 'exhausted'
 //       (src/sim/conntrack/port-allocator.ts) → count drop `nat-ports-exhausted`.
@@ -55,3 +60,4 @@ export { DEFAULT_TIMEOUTS_S, resolveTimeouts } from './timeouts.js';
 export type { TcpSegment } from './window.js';
 export { DEFAULT_ICMP_ID_RANGE, DEFAULT_PORT_RANGE, allocateSnatPort, portRange } from './port-allocator.js';
 export type { PortRefusal, SnatRequest } from './port-allocator.js';
+export { ctPacketOf, tcpWindowScale, type CtPacket } from './packet-tuple.js';

@@ -32,7 +32,7 @@ export interface CtVerdict {
 export interface PacketMeta {
   /** TCP sequence facts; needed only for zones with window tracking. */
   readonly seg?: TcpSegment;
-  /** ICMP/ICMPv6 type: only an echo request (8 / 128) may open a connection. */
+  /** ICMP/ICMPv6 type: an echo reply (0 / 129) or an error message (without `quoted`) cannot open a connection. */
   readonly icmpType?: number;
   /** For an ICMP/ICMPv6 error: the tuple of the packet it quotes (see icmp-errors.ts). */
   readonly quoted?: Tuple;
@@ -54,7 +54,7 @@ export interface CommitInfo {
   readonly policyRef?: string;
 }
 
-/** Why commit refused: the zone or device is full, the reply tuple is taken, or the packet cannot open a connection. */
+/** Why commit refused: the zone or device is full, a tuple is taken, or the packet cannot open a connection. */
 export type CommitRefusal = 'full' | 'clash' | 'invalid';
 
 export interface ConntrackOptions {
@@ -345,9 +345,14 @@ export class ConntrackTable {
   };
 }
 
+/**
+ * An echo reply answers a request, and an error message refers to another
+ * packet (it reaches here only when its quote was unreadable): neither opens a
+ * connection.
+ */
 function opensIcmp(protocol: number, type: number): boolean {
-  if (protocol === IPPROTO_ICMP) return type === 8;
-  if (protocol === IPPROTO_ICMPV6) return type === 128;
+  if (protocol === IPPROTO_ICMP) return type !== 0 && type !== 3 && type !== 4 && type !== 5 && type !== 11 && type !== 12;
+  if (protocol === IPPROTO_ICMPV6) return type !== 129 && type >= 128;
   return true;
 }
 
