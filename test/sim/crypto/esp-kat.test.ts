@@ -6,7 +6,9 @@
 
 import { expect } from 'chai';
 import { createCipheriv, createSecretKey } from 'node:crypto';
-import { openEsp, sealEsp, type AeadKey, type GcmAlgorithm } from '../../../src/sim/crypto/index.js';
+import type { IpsecSaEntry } from '../../../src/hal/generated/types.js';
+import { EspSa, espUnprotect, openEsp, sealEsp, type AeadKey, type GcmAlgorithm } from '../../../src/sim/crypto/index.js';
+import { buildFrame, parsePacket } from '../../../src/sim/packet/index.js';
 
 const fromHex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -127,5 +129,26 @@ describe('crypto/ESP known answers (draft-mcgrew-gcm-test-01)', () => {
     expect(openEsp(k, forge('aabbccdd 0102 02 04')).ok).to.equal(true);
     expect(openEsp(k, forge('aabbccdd 0103 02 04'))).to.deep.equal({ ok: false, reason: 'ipsec-bad-trailer' });
     expect(openEsp(k, forge('0000 ff 04'))).to.deep.equal({ ok: false, reason: 'ipsec-bad-trailer' });
+  });
+
+  it('espUnprotect on a frame carrying the draft\'s case 3 packet: transport restores protocol 1, tunnel refuses it', () => {
+    // The draft's plaintexts are IPv4 packets but name next header 1, so as
+    // transport mode they decode to an "ICMP" payload and as tunnel mode they are
+    // not a valid inner packet.
+    const v = VECTORS[0];
+    const esp = fromHex(u32(v.spi) + u32(v.seq) + v.iv + v.ciphertext.replace(/\s+/g, '') + v.icv);
+    const frame = buildFrame({ ipv4: { src: '192.0.2.1', dst: '192.0.2.2', protocol: 50 }, payload: esp });
+    const sa = (mode: 'TRANSPORT' | 'TUNNEL') => new EspSa({
+      id: `kat-${mode}`, spi: v.spi, direction: 'INBOUND', mode, algorithm: v.algorithm, key: fromHex(v.key), salt: fromHex(v.salt), replayWindow: 32,
+      ...(mode === 'TUNNEL' ? { tunnelSrc: '192.0.2.1', tunnelDst: '192.0.2.2' } : {}),
+    } as IpsecSaEntry);
+    const r = espUnprotect(sa('TRANSPORT'), frame);
+    if (!r.ok) throw new Error(r.reason);
+    const p = parsePacket(r.frame, { verifyChecksums: false });
+    if (!p.ok || p.pkt.l3?.kind !== 'ipv4') throw new Error('restored frame is not IPv4');
+    expect([p.pkt.l3.protocol, p.pkt.l3.totalLength, p.pkt.l3.src]).to.deep.equal([1, 20 + 48, '192.0.2.1']);
+    expect(hex(r.frame.subarray(14 + 20))).to.equal(hex(fromHex(v.plaintext).subarray(0, 48)));
+    expect(r.seq).to.equal(2);
+    expect(espUnprotect(sa('TUNNEL'), frame)).to.deep.equal({ ok: false, reason: 'ipsec-bad-inner' });
   });
 });
