@@ -2,8 +2,9 @@
 // (net/netfilter/nf_conntrack_proto_tcp.c) but written from its documented
 // behaviour: one state per connection, moved by the flags of each segment and the
 // direction it travels. Differences from Linux, on purpose:
-//  - a connection starts only with a SYN (no mid-stream pick-up): any other first
-//    segment is INVALID;
+//  - a connection starts with a SYN or, outside zones with window tracking, is
+//    picked up mid-stream from a plain ACK as ESTABLISHED (tcpPicksUp); any other
+//    first segment (SYN+ACK, FIN, RST, odd flags) is INVALID;
 //  - FIN handling remembers which side closed first, so a retransmitted FIN from
 //    the same side does not count as the second FIN;
 //  - simultaneous open (SYN answered by SYN) goes to SYN_RECV (the HAL enum has no
@@ -58,9 +59,19 @@ function eventOf(flags: number): number {
 export const DIR_ORIGINAL = 0;
 export const DIR_REPLY = 1;
 
-/** May a connection start with this segment? Only a plain SYN opens one. */
+/** Does this segment open a connection from the start? Only a plain SYN (see tcpPicksUp for mid-stream). */
 export function tcpOpens(flags: number): boolean {
   return eventOf(flags) === EV_SYN;
+}
+
+/**
+ * May a connection be picked up mid-stream from this segment? A plain ACK (with
+ * or without PSH/URG) opens an ESTABLISHED connection, as Linux does with its
+ * default nf_conntrack_tcp_loose=1, so a device restart or a route change does not
+ * cut live connections. Zones with window tracking stay strict (SYN only).
+ */
+export function tcpPicksUp(flags: number): boolean {
+  return eventOf(flags) === EV_ACK;
 }
 
 /** Does an orig-direction segment with these flags reopen a finished connection? */
