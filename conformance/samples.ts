@@ -41,8 +41,8 @@ export function samples(c: Ctx): Sample[] {
   return [
     s('endpoint', 'endpoint', [], { ip: '10.0.0.10', portId: c.H0, mac: '02:aa:00:00:00:0a', endpointId: 'ep-a', isolatedIngress: true }, null,
       { ip: '10.0.0.10', portId: c.H1, mac: '02:aa:00:00:00:0b', endpointId: 'ep-a', isolatedEgress: true }, null, { ip: '10.0.0.10' }),
-    s('neighbor', 'neighbor', [], { vrf: 2, ip: '2001:db8::1', mac: '02:bb:00:00:00:01' }, null,
-      { vrf: 2, ip: '2001:db8::1', mac: '02:bb:00:00:00:02' }, null, { vrf: 2, ip: '2001:db8::1' }),
+    s('neighbor', 'neighbor', [], { vrf: 2, ip: '192.0.2.77', mac: '02:bb:00:00:00:01' }, null,
+      { vrf: 2, ip: '192.0.2.77', mac: '02:bb:00:00:00:02' }, null, { vrf: 2, ip: '192.0.2.77' }),
     s('route', 'route', [nh1, nh2], { prefix: '10.2.0.0/16', nexthopId: 'nh1' }, null, { prefix: '10.2.0.0/16', drop: {} }, null, { prefix: '10.2.0.0/16' }),
     s('nexthop', 'nexthop', [], { id: 'nh9', port: { portId: c.U1, ip: '192.168.1.9' } }, null,
       { id: 'nh9', port: { portId: c.H1, dmac: '02:bb:00:00:00:09' } }, null, { id: 'nh9' }),

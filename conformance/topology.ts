@@ -37,8 +37,10 @@ export const IP = {
 /** Needs of every test on the standard topology. */
 export const TOPO: readonly Requirement[] = [io, ports(2, 2), applied('endpoint'), applied('neighbor'), applied('route'), applied('nexthop')];
 
+/** IPv6 entries only on a device declaring IPV6_ROUTING: an IPv4-only device may refuse them (§5.4 step 4). */
 export function topologyEntries(c: Ctx): Entry[] {
-  return [
+  const v6 = c.has('IPV6_ROUTING');
+  const all: Entry[] = [
     { endpoint: { ip: IP.epA, portId: c.H0, mac: MAC.epA, endpointId: 'ep-a' } },
     { endpoint: { ip: IP.epA6, portId: c.H0, mac: MAC.epA, endpointId: 'ep-a' } },
     { endpoint: { ip: IP.epB, portId: c.H1, mac: MAC.epB, endpointId: 'ep-b' } },
@@ -54,6 +56,7 @@ export function topologyEntries(c: Ctx): Entry[] {
     { route: { prefix: '0.0.0.0/0', nexthopId: 'nh-u0' } },
     { route: { prefix: '::/0', nexthopId: 'nh-u0-6' } },
   ];
+  return v6 ? all : all.filter((e) => !JSON.stringify(e).match(/"(ip|prefix)":"[^"]*:/));
 }
 
 export async function topology(c: Ctx): Promise<void> {

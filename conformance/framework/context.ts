@@ -193,11 +193,11 @@ export class Ctx {
   }
 
   /** The single packet a flow emits, wherever it goes (fails unless exactly one). */
-  async emitsOne(inPort: string, f: Flow | Uint8Array, what = 'packet'): Promise<{ port: string; frame: Uint8Array; res: InjectResponse }> {
+  async emitsOne(inPort: string, f: Flow | Uint8Array, what = 'packet', drain = true): Promise<{ port: string; frame: Uint8Array; res: InjectResponse }> {
     const r = await this.inject(inPort, f instanceof Uint8Array ? f : this.frameIn(inPort, f));
     const out = r.emitted ?? [];
     if (out.length !== 1) fail(`${what}: expected one emitted packet, got ${out.length} (disposition ${r.disposition}, dropReason ${r.dropReason ?? 'none'})`);
-    await this.hal.capture({});
+    if (drain) await this.hal.capture({});
     return { port: out[0].portId!, frame: out[0].frame!, res: r };
   }
 

@@ -84,7 +84,7 @@ async function runOne(target: Target, shared: Hal, env: Env, test: ConformanceTe
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new TimeoutError(`timed out after ${timeoutMs} ms`)), timeoutMs);
     });
-    await Promise.race([test.run(new Ctx(hal, env)), timeout]);
+    await Promise.race([test.run(new Ctx(guard(hal), env)), timeout]);
     return done('pass');
   } catch (e) {
     return classify(e, done);
@@ -96,10 +96,35 @@ async function runOne(target: Target, shared: Hal, env: Env, test: ConformanceTe
 
 class TimeoutError extends Error {}
 
+/** A device call that threw something other than a HalError: the device's fault, so the test fails. */
+class DeviceFault extends Error {}
+
+/** The device, with any non-HAL exception of its calls turned into a DeviceFault. */
+function guard(hal: Hal): Hal {
+  const wrap = (method: string, e: unknown): never => {
+    if (isHalError(e) || e instanceof DeviceFault) throw e;
+    throw new DeviceFault(`the device's ${method}() threw ${message(e)} instead of answering (hal-spec §11: every failure is a HalError)`);
+  };
+  return new Proxy(hal, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver);
+      if (typeof v !== 'function' || prop === 'subscribe') return v;
+      return (...args: unknown[]) => {
+        try {
+          const r = v.apply(target, args);
+          return r instanceof Promise ? r.catch((e) => wrap(String(prop), e)) : r;
+        } catch (e) {
+          return wrap(String(prop), e);
+        }
+      };
+    },
+  });
+}
+
 /** A device's wrong answer (assertion or unexpected HAL error) fails; a crash of the test errors. */
 function classify(e: unknown, done: (s: Status, reason?: string) => TestResult): TestResult {
   if (e instanceof Unsupported) return done('unsupported', `needs ${e.missing}`);
-  if (e instanceof Failure) return done('fail', e.message);
+  if (e instanceof Failure || e instanceof DeviceFault) return done('fail', e.message);
   if (isHalError(e)) return done('fail', `unexpected device error: ${e.toString()}${firstFailed(e.updates)}`);
   if (e instanceof TimeoutError) return done('error', e.message);
   return done('error', `test crashed: ${message(e)}`);

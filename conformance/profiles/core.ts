@@ -5,7 +5,9 @@ import { stateDigest, tableByName, tableCapability, tableNames, type Update } fr
 import { del, ins, mod, sortRecords, type Ctx, type Entry } from '../framework/context.js';
 import { profile } from '../framework/define.js';
 import { OK, ROLLED_BACK, callFails, check, eq, show } from '../framework/expect.js';
-import { atomicity, fresh, io, lacksAtomicity, lacksTable, noVirtualTime, ports, table, virtualTime } from '../framework/needs.js';
+import { atomicity, feature, fresh, io, lacksAtomicity, lacksTable, noVirtualTime, ports, table, virtualTime } from '../framework/needs.js';
+import { hex } from '../packet/frame.js';
+import { IP, TOPO, topology } from '../topology.js';
 import { Unsupported } from '../framework/types.js';
 import { SAMPLE_TABLES, samples, type Sample } from '../samples.js';
 
@@ -108,7 +110,7 @@ async function expectedDigest(c: Ctx): Promise<string> {
 test('state.digest-recomputed', '§9.2: the digest equals the multiset hash of every readable entry, after writes to several tables', [...T_ROUTE, table('neighbor')], async (c) => {
   eq((await c.hal.getState()).digest, await expectedDigest(c), 'digest of the start-up state');
   await c.insert(nexthop('nh1', c.ports[0].id!), route('10.1.0.0/16', { nexthopId: 'nh1' }), { neighbor: { ip: '192.168.0.1', mac: '02:bb:00:00:00:01' } });
-  const w = await c.write([mod(route('10.1.0.0/16')), del({ neighbor: { ip: '192.168.0.1' } }), ins({ neighbor: { vrf: 3, ip: '2001:db8::5', mac: '02:bb:00:00:00:05' } })]);
+  const w = await c.write([mod(route('10.1.0.0/16')), del({ neighbor: { ip: '192.168.0.1' } }), ins({ neighbor: { vrf: 3, ip: '192.0.2.5', mac: '02:bb:00:00:00:05' } })]);
   eq(w.digest, await expectedDigest(c), 'digest after inserts, a modify and a delete');
   eq((await c.hal.getState()).digest, w.digest, 'GetState digest equals Write digest');
 });
@@ -751,24 +753,54 @@ test('io.counters', '§13.1: injected and emitted totals and port rx counters co
 test('clock.advance', '§14.3: Now and Advance move virtual time exactly; time never moves on its own', [virtualTime], async (c) => {
   const t0 = Number((await c.hal.now()).nowNs ?? 0);
   eq(Number((await c.hal.now()).nowNs ?? 0), t0, 'Now twice');
-  eq(Number((await c.hal.advance(1_500)).nowNs), t0 + 1_500, 'Advance response');
-  eq(Number((await c.hal.now()).nowNs), t0 + 1_500, 'Now after Advance');
+  eq(Number((await c.hal.advance(1_500)).nowNs ?? 0), t0 + 1_500, 'Advance response');
+  eq(Number((await c.hal.now()).nowNs ?? 0), t0 + 1_500, 'Now after Advance');
 });
 
 test('clock.inject-past', '§14.1: Inject with timeNs before the device clock fails FIELD_INVALID at timeNs', [virtualTime, io], async (c) => {
   await c.hal.advance(10_000);
-  const now = Number((await c.hal.now()).nowNs);
+  const now = Number((await c.hal.now()).nowNs ?? 0);
   await callFails(c.inject(c.ports[0].id!, new Uint8Array(60), now - 1), { code: 'INVALID_ARGUMENT', reason: 'FIELD_INVALID', fieldPath: 'timeNs' }, 'Inject in the past');
 });
 
 test('clock.inject-future', '§14.1 [D]: Inject with a future timeNs advances the clock to it first', [virtualTime, io], async (c) => {
-  const now = Number((await c.hal.now()).nowNs);
+  const now = Number((await c.hal.now()).nowNs ?? 0);
   await c.inject(c.ports[0].id!, new Uint8Array(60), now + 5_000_000);
-  eq(Number((await c.hal.now()).nowNs), now + 5_000_000, 'Now after Inject');
+  eq(Number((await c.hal.now()).nowNs ?? 0), now + 5_000_000, 'Now after Inject');
 });
 
 test('clock.unsupported', '§14.3: without virtualTime, Advance fails UNIMPLEMENTED/FEATURE_UNSUPPORTED', [noVirtualTime], async (c) => {
   await callFails(c.hal.advance(1), { code: 'UNIMPLEMENTED', reason: 'FEATURE_UNSUPPORTED' }, 'Advance');
+});
+
+test('io.capture', '§14.2: Capture hands packets over in emission order; peek keeps them; maxPackets limits; portIds selects', [...TOPO, feature('IPV4_ROUTING')], async (c) => {
+  await topology(c);
+  await c.insert({ route: { prefix: '203.0.113.0/24', nexthopId: 'nh-u1' } });
+  await c.hal.capture({});
+  const flows = [{ src: IP.epA, dst: IP.remote, sport: 1 }, { src: IP.epA, dst: '203.0.113.9', sport: 2 }, { src: IP.epA, dst: IP.remote, sport: 3 }];
+  const frames: string[] = [];
+  for (const f of flows) frames.push(hex((await c.emitsOne(c.H0, f, 'setup', false)).frame));
+  const get = async (req: Parameters<typeof c.hal.capture>[0]) => ((await c.hal.capture(req)).packets ?? []).map((p) => [p.portId, hex(p.frame)]);
+  eq(await get({ portIds: [c.U0], peek: true }), [[c.U0, frames[0]], [c.U0, frames[2]]], 'peek at U0');
+  eq(await get({ portIds: [c.U0], peek: true }), [[c.U0, frames[0]], [c.U0, frames[2]]], 'peek again: nothing was removed');
+  eq(await get({ portIds: [c.U0], maxPackets: 1 }), [[c.U0, frames[0]]], 'maxPackets 1 hands over the oldest');
+  eq(await get({}), [[c.U1, frames[1]], [c.U0, frames[2]]], 'the rest, every port, in emission order');
+  eq(await get({}), [], 'handed over: nothing left');
+});
+
+test('io.trace', '§14.1: with packetIo.trace, Inject returns one step per stage; without it, no trace', [io, ports(1, 0)], async (c) => {
+  const r = await c.inject(c.ports[0].id!, new Uint8Array(60));
+  const trace = r.trace ?? [];
+  if (c.caps.packetIo?.trace) check(trace.length > 0 && trace.every((t) => typeof t.stage === 'string' && t.stage.length > 0), `trace ${show(trace)}`);
+  else eq(trace, [], 'trace without packetIo.trace');
+});
+
+test('write.cancelled', '§16.4: a Write cancelled before it starts fails CANCELLED/CALL_CANCELLED and applies nothing', [table('neighbor')], async (c) => {
+  const before = await c.snapshot();
+  const ac = new AbortController();
+  ac.abort();
+  await callFails(c.hal.write({ updates: [ins({ neighbor: { ip: '192.168.0.1', mac: '02:bb:00:00:00:01' } })] }, { signal: ac.signal }), { code: 'CANCELLED', reason: 'CALL_CANCELLED' }, 'cancelled Write');
+  await c.unchanged(before);
 });
 
 test('ports.admin-down-ingress', '§2 stage 1: a port with adminUp false drops everything it receives', [io, ports(1, 1), table('port')], async (c) => {

@@ -127,7 +127,7 @@ test('values.stored-only', '§5.4 step 4 [D]: a policer table not applied to pac
 test('shaper.rate', '§2 stage 10: a port shaper never lets more than burst + rate × t bytes leave by time t', [...TOPO, feature('IPV4_ROUTING'), feature('SHAPER'), applied('shaper'), virtualTime], async (c) => {
   await topology(c);
   await c.insert({ shaper: { portId: c.U0, rateBps: 8000, burstBytes: 1000, queueLimitBytes: 100_000 } });
-  const t0 = Number((await c.hal.now()).nowNs);
+  const t0 = Number((await c.hal.now()).nowNs ?? 0);
   for (let i = 0; i < 6; i++) await c.send(c.H0, flow500(i));
   await c.hal.advance(10 * S);
   const pk = (await c.hal.capture({ portIds: [c.U0] })).packets ?? [];

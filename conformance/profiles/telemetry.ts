@@ -256,7 +256,7 @@ test('flows.event-times', '§14.3: events carry their due times on the device cl
   await topology(c);
   await c.insert({ flowLog: { recordAllowed: true } });
   const s = subscribe(c);
-  const t0 = Number((await c.hal.now()).nowNs);
+  const t0 = Number((await c.hal.now()).nowNs ?? 0);
   await c.send(c.H0, { src: IP.epA, dst: IP.remote, sport: 1000, dport: 53 });
   await c.hal.advance(100 * S);
   await settle(s, 1, 'one expiry');

@@ -288,6 +288,30 @@ export const MUTANTS: readonly Mutant[] = [
     }) as typeof orig);
   }),
 
+  subclassed('capture-peek-removes', 'Capture with peek hands the packets over anyway', ['core'], () =>
+    new (class extends ReferenceDriver {
+      override async capture(req: Parameters<ReferenceDriver['capture']>[0]) {
+        return super.capture({ ...req, peek: false });
+      }
+    })(),
+  ),
+
+  subclassed('capture-keeps-packets', 'Capture never removes the packets it returns', ['core'], () =>
+    new (class extends ReferenceDriver {
+      override async capture(req: Parameters<ReferenceDriver['capture']>[0]) {
+        return super.capture({ ...req, peek: true });
+      }
+    })(),
+  ),
+
+  subclassed('cancel-ignored', 'a Write cancelled before it starts is applied anyway', ['core'], () =>
+    new (class extends ReferenceDriver {
+      override async write(req: WriteRequest): Promise<WriteResponse> {
+        return super.write(req);
+      }
+    })(),
+  ),
+
   patched('write-returns-stale-digest', 'Write returns the digest from before the write', ['core'], ({ driver }) => {
     hook(driver, 'write', (orig) => (async (req: WriteRequest, opts?: CallOptions) => {
       const before = (await driver.getState()).digest;
