@@ -5,6 +5,7 @@
 //   1. typecheck        tsc --noEmit -p .
 //   2. generated code   tsx scripts/generate-hal-types.ts --check
 //   3. tests            mocha over test/**/*.test.ts (.mocharc.json)
+//   4. p4rt-shell       test/drivers/intel-ipu/p4rt-shell/run.mjs (Python p4runtime-shell from PyPI)
 //
 // Mocha takes one reporter; we want spec on the console, JUnit-style XML in
 // out/test-results.xml (mocha's built-in xunit) and counts we can trust. So the
@@ -60,6 +61,14 @@ function runTiers(mochaArgs) {
       argv: ['--import', 'tsx', fileURLToPath(import.meta.url), '--mocha-child', ...mochaArgs],
       tests: true,
     },
+    {
+      // Exits 77 after printing its own SKIPPED line when python3 / venv / PyPI are unavailable.
+      name: 'p4rt-shell',
+      what: 'p4runtime-shell (PyPI, pinned, in ~/.cache/xpuhal/venv-p4rt) against the intel-ipu target',
+      missing: !tsxCli && 'tsx is not installed (run npm ci)',
+      argv: [path.join(ROOT, 'test/drivers/intel-ipu/p4rt-shell/run.mjs')],
+      selfSkips: true,
+    },
   ];
 
   let failedTiers = 0;
@@ -82,6 +91,14 @@ function runTiers(mochaArgs) {
     const secs = (Number(process.hrtime.bigint() - start) / 1e9).toFixed(1);
     const ok = r.status === 0;
     if (t.tests) stats = readStats();
+    if (t.selfSkips && r.status === 77) {
+      results.push(`${t.name}: skipped`);
+      if (requireAll) {
+        console.log(`FAILED ${t.name}: XPUHAL_REQUIRE_ALL_TIERS=1 makes a skipped tier a failure`);
+        failedTiers++;
+      }
+      continue;
+    }
     if (!ok && !(t.tests && stats)) failedTiers++;
     if (t.tests && !stats) console.log('FAILED tests: mocha did not report results (a test file failed to load?)');
     const status = ok ? 'passed' : r.signal ? `killed by ${r.signal}` : `failed (exit ${r.status})`;

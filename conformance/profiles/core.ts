@@ -356,6 +356,36 @@ test('support.table-unsupported', '§5.4 step 4: a write to an undeclared table 
   await c.rejected(ins(s.entry), { code: 'UNIMPLEMENTED', reason: 'TABLE_UNSUPPORTED', fieldPath: U(0, s.member) });
 });
 
+/** A sample whose table is declared, with its prerequisites installed, where `pick` finds something undeclared. */
+async function undeclared(c: Ctx, pick: (s: Sample, cap: NonNullable<ReturnType<typeof tableCapability>>) => string | undefined, what: string): Promise<{ s: Sample; field: string }> {
+  for (const s of samples(c)) {
+    const cap = tableCapability(c.caps, s.table);
+    if (!cap || s.prereqTables.some((t) => !tableCapability(c.caps, t))) continue;
+    const field = pick(s, cap);
+    if (!field) continue;
+    if (s.prereq.length) await c.insert(...s.prereq);
+    return { s, field };
+  }
+  throw new Unsupported(what);
+}
+
+test('support.match-unsupported', '§5.4 step 4 [D]: a set key field the device omits from keyFields is UNIMPLEMENTED/MATCH_UNSUPPORTED at that field', [], async (c) => {
+  const { s, field } = await undeclared(c, (x, cap) => {
+    const body = Object.values(x.entry)[0];
+    const declared = new Set((cap.keyFields ?? []).map((k) => k.name));
+    return tableByName(x.table)!.keyFields.find((k) => k.match && body[k.name] !== undefined && !declared.has(k.name))?.name;
+  }, 'a declared table omitting a key field the samples set');
+  await c.rejected(ins(s.entry), { code: 'UNIMPLEMENTED', reason: 'MATCH_UNSUPPORTED', fieldPath: `${U(0, s.member)}.${field}` });
+});
+
+test('support.action-unsupported', '§5.4 step 4: an action member not in TableCapability.actions is UNIMPLEMENTED/ACTION_UNSUPPORTED at the member', [], async (c) => {
+  const { s, field } = await undeclared(c, (x, cap) => {
+    const body = Object.values(x.entry)[0];
+    return tableByName(x.table)!.actions.find((a) => body[a] !== undefined && !(cap.actions ?? []).includes(a));
+  }, 'a declared table omitting an action the samples use');
+  await c.rejected(ins(s.entry), { code: 'UNIMPLEMENTED', reason: 'ACTION_UNSUPPORTED', fieldPath: `${U(0, s.member)}.${field}` });
+});
+
 // ------------------------------------------------------------------ INSERT / MODIFY / DELETE (§5.1)
 
 test('update.insert-existing', '§5.1: INSERT of an existing key fails ALREADY_EXISTS/ENTRY_EXISTS; the stored entry is untouched', [table('neighbor')], async (c) => {

@@ -312,6 +312,26 @@ export const MUTANTS: readonly Mutant[] = [
     })(),
   ),
 
+  subclassed('undeclared-action-accepted', 'route action nexthopId is left out of Describe but still accepted', ['core'], () =>
+    new (class extends ReferenceDriver {
+      override async describe() {
+        const d = await super.describe();
+        for (const t of d.capabilities?.tables ?? []) if (t.name === 'route') t.actions = (t.actions ?? []).filter((a) => a !== 'nexthopId');
+        return d;
+      }
+    })(),
+  ),
+
+  subclassed('undeclared-key-accepted', 'neighbor key field vrf is left out of Describe but still matched', ['core'], () =>
+    new (class extends ReferenceDriver {
+      override async describe() {
+        const d = await super.describe();
+        for (const t of d.capabilities?.tables ?? []) if (t.name === 'neighbor') t.keyFields = (t.keyFields ?? []).filter((k) => k.name !== 'vrf');
+        return d;
+      }
+    })(),
+  ),
+
   patched('write-returns-stale-digest', 'Write returns the digest from before the write', ['core'], ({ driver }) => {
     hook(driver, 'write', (orig) => (async (req: WriteRequest, opts?: CallOptions) => {
       const before = (await driver.getState()).digest;
