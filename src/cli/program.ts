@@ -7,6 +7,7 @@ import { registerConformanceCommand } from './conformance.js';
 import { registerDemoCommand } from './demo.js';
 import { registerDescribeCommand } from './describe.js';
 import { registerDriversCommand } from './drivers.js';
+import { registerK8sCommand } from './k8s.js';
 
 export function buildProgram(): Command {
   const program = new Command('xpuhal')
@@ -23,12 +24,14 @@ export function buildProgram(): Command {
         '  xpuhal describe --driver reference   tables, features and limits of a driver',
         '  xpuhal demo                          program a small pod network and send packets through it',
         '  xpuhal demo --json                   the same, as JSON',
+        '  xpuhal k8s simulate --manifests examples/k8s/two-node --probes examples/k8s/two-node-probes.yaml',
         '  xpuhal conformance --driver reference   run the conformance suite, reports in out/conformance',
       ].join('\n'),
     );
   registerDriversCommand(program);
   registerDescribeCommand(program);
   registerDemoCommand(program);
+  registerK8sCommand(program);
   registerConformanceCommand(program);
   return program;
 }

@@ -10,3 +10,5 @@ export { Reconciler, digestOf, type ReconcileResult, type ReconcilerOptions } fr
 export { diffStates, type Diff } from './reconcile/diff.js';
 export { removedUdpBackends } from './reconcile/udp-backends.js';
 export { AdapterMetrics } from './metrics.js';
+export { NodeAdapter, type NodeAdapterOptions, type SyncResult } from './node-adapter.js';
+export { LiveSource, KubeConfig, type LiveSourceOptions } from './sources/live-source.js';

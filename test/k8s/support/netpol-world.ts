@@ -3,7 +3,7 @@
 // serving 80 and 81 over TCP, UDP and SCTP under upstream-style port names. All
 // nine pods live on one node here, so every verdict is made by one device; the
 // multi-node fabric (k8s simulate) spreads them out.
-import { Reconciler, compile, nodeConfig, type ClusterState, type NetworkPolicy, type Pod } from '../../../src/k8s-adapter/index.js';
+import { Reconciler, compile, nodeConfig, type ClusterState, type DesiredState, type NetworkPolicy, type Pod } from '../../../src/k8s-adapter/index.js';
 import { ReferenceDriver } from '../../../src/drivers/reference/index.js';
 import { buildFrame, type FrameSpec } from '../../../src/sim/packet/index.js';
 import type { Hal } from '../../../src/hal/index.js';
@@ -87,9 +87,14 @@ export class NetpolWorld {
 
   private ports = new Map<string, string>();
 
+  /** Learns where pods attach from a compiled state (for worlds programmed by someone else). */
+  usePorts(desired: DesiredState): void {
+    this.ports = new Map(desired.tables.endpoint.map((e) => [e.endpoint!.ip as string, e.endpoint!.portId!]));
+  }
+
   async apply(state: ClusterState): Promise<void> {
     const desired = compile(state, config);
-    this.ports = new Map(desired.tables.endpoint.map((e) => [e.endpoint!.ip as string, e.endpoint!.portId!]));
+    this.usePorts(desired);
     if (desired.problems.length) throw new Error(`compile problems: ${JSON.stringify(desired.problems)}`);
     const r = await this.reconciler.reconcile(desired);
     if (!r.converged) throw new Error(`did not converge: ${r.error}`);

@@ -1,0 +1,137 @@
+// The live source: client-node informers on Pods, Services, EndpointSlices
+// (discovery.k8s.io/v1), NetworkPolicies, Namespaces and Nodes. Each informer
+// lists, then watches from the list's resourceVersion; on 410 Gone client-node's
+// ListWatch relists by itself (resourceVersion reset). Any other watch error
+// stops an informer: we restart it after a backoff, which relists. onChange fires
+// after every event (callers coalesce), and snapshot() is the current cache.
+import {
+  CoreV1Api,
+  DiscoveryV1Api,
+  KubeConfig,
+  NetworkingV1Api,
+  makeInformer,
+  type Informer,
+  type KubernetesObject,
+  type ObjectCache,
+} from '@kubernetes/client-node';
+import type { ClusterState, EndpointSlice, Namespace, NetworkPolicy, Node, Pod, Service } from '../cluster-state.js';
+import { KNOWN_KINDS, shapeProblem } from './object-shape.js';
+
+export interface LiveSourceOptions {
+  readonly kubeConfig: KubeConfig;
+  readonly onChange: () => void;
+  readonly log?: (line: string) => void;
+  /** Restart delay after a watch error, doubling to maxRestartMs (default 200 ms .. 10 s). */
+  readonly restartMs?: number;
+  readonly maxRestartMs?: number;
+}
+
+type Kind = 'Namespace' | 'Pod' | 'Service' | 'EndpointSlice' | 'NetworkPolicy' | 'Node';
+
+interface Watched {
+  readonly kind: Kind;
+  readonly informer: Informer<KubernetesObject> & ObjectCache<KubernetesObject>;
+  failures: number;
+  timer?: NodeJS.Timeout;
+}
+
+export class LiveSource {
+  private readonly watched: Watched[] = [];
+  private stopped = false;
+  /** Counts of events and restarts, for tests and logs. */
+  readonly stats = { events: 0, errors: 0, restarts: 0 };
+
+  constructor(private readonly opts: LiveSourceOptions) {
+    const kc = opts.kubeConfig;
+    const core = kc.makeApiClient(CoreV1Api);
+    const discovery = kc.makeApiClient(DiscoveryV1Api);
+    const networking = kc.makeApiClient(NetworkingV1Api);
+    const add = (kind: Kind, path: string, list: () => Promise<{ items: KubernetesObject[]; metadata?: { resourceVersion?: string } }>) => {
+      const informer = makeInformer<KubernetesObject>(kc, path, list as never);
+      this.watched.push({ kind, informer, failures: 0 });
+    };
+    add('Namespace', '/api/v1/namespaces', () => core.listNamespace() as never);
+    add('Node', '/api/v1/nodes', () => core.listNode() as never);
+    add('Pod', '/api/v1/pods', () => core.listPodForAllNamespaces() as never);
+    add('Service', '/api/v1/services', () => core.listServiceForAllNamespaces() as never);
+    add('EndpointSlice', '/apis/discovery.k8s.io/v1/endpointslices', () => discovery.listEndpointSliceForAllNamespaces() as never);
+    add('NetworkPolicy', '/apis/networking.k8s.io/v1/networkpolicies', () => networking.listNetworkPolicyForAllNamespaces() as never);
+    for (const w of this.watched) {
+      const changed = () => {
+        this.stats.events++;
+        w.failures = 0;
+        this.opts.onChange();
+      };
+      w.informer.on('add', changed);
+      w.informer.on('update', changed);
+      w.informer.on('delete', changed);
+      w.informer.on('error', (err: unknown) => this.restart(w, err));
+    }
+  }
+
+  /** Starts every informer; resolves once each has listed. */
+  async start(): Promise<void> {
+    this.stopped = false;
+    await Promise.all(this.watched.map((w) => w.informer.start()));
+    this.opts.onChange();
+  }
+
+  private restart(w: Watched, err: unknown): void {
+    this.stats.errors++;
+    if (this.stopped) return;
+    const base = this.opts.restartMs ?? 200;
+    const delay = Math.min(this.opts.maxRestartMs ?? 10_000, base * 2 ** w.failures);
+    w.failures++;
+    this.opts.log?.(`live source: ${w.kind} watch failed (${describe(err)}); relisting in ${delay} ms`);
+    clearTimeout(w.timer);
+    w.timer = setTimeout(() => {
+      if (this.stopped) return;
+      this.stats.restarts++;
+      w.informer.start().catch((e: unknown) => this.restart(w, e));
+    }, delay);
+  }
+
+  /** The cached objects; objects whose shape is wrong are left out (and logged once per call). */
+  snapshot(): ClusterState {
+    const of = <T>(kind: Kind): T[] => {
+      const w = this.watched.find((x) => x.kind === kind)!;
+      const out: T[] = [];
+      for (const o of w.informer.list()) {
+        const obj = { kind, ...(o as object) } as Record<string, unknown>;
+        const problem = KNOWN_KINDS.has(kind) ? shapeProblem(kind, obj) : null;
+        if (problem) {
+          this.opts.log?.(`live source: ${kind} ${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}: ${problem}; skipped`);
+          continue;
+        }
+        out.push(obj as T);
+      }
+      return out;
+    };
+    return {
+      namespaces: of<Namespace>('Namespace'),
+      nodes: of<Node>('Node'),
+      pods: of<Pod>('Pod'),
+      services: of<Service>('Service'),
+      endpointSlices: of<EndpointSlice>('EndpointSlice'),
+      networkPolicies: of<NetworkPolicy>('NetworkPolicy'),
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const w of this.watched) {
+      clearTimeout(w.timer);
+      await w.informer.stop();
+    }
+  }
+}
+
+function describe(err: unknown): string {
+  if (err && typeof err === 'object') {
+    const e = err as { message?: string; statusCode?: number; code?: number | string };
+    return [e.statusCode ?? e.code, e.message].filter((x) => x !== undefined).join(' ');
+  }
+  return String(err);
+}
+
+export { KubeConfig };
