@@ -8,6 +8,7 @@ import { registerDemoCommand } from './demo.js';
 import { registerDescribeCommand } from './describe.js';
 import { registerDriversCommand } from './drivers.js';
 import { registerK8sCommand } from './k8s.js';
+import { registerSimCommand } from './sim.js';
 
 export function buildProgram(): Command {
   const program = new Command('xpuhal')
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
         '  xpuhal demo --json                   the same, as JSON',
         '  xpuhal k8s simulate --manifests examples/k8s/two-node --probes examples/k8s/two-node-probes.yaml',
         '  xpuhal conformance --driver reference   run the conformance suite, reports in out/conformance',
+        '  xpuhal sim run -s scenarios/smoke.json -p all   a workload under every device profile',
       ].join('\n'),
     );
   registerDriversCommand(program);
@@ -33,6 +35,7 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerK8sCommand(program);
   registerConformanceCommand(program);
+  registerSimCommand(program);
   return program;
 }
 

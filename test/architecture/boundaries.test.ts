@@ -2,7 +2,8 @@
 //   src/hal                    imports nothing of ours outside src/hal;
 //   src/k8s-adapter, conformance import only src/hal (and themselves);
 //   src/drivers/<name>/        does not import another driver's folder;
-//   src/sim                    does not import src/drivers, src/k8s-adapter or conformance.
+//   src/sim                    does not import src/drivers, src/k8s-adapter or conformance;
+//   src/scenario               imports only src/hal, src/sim, the reference driver and itself.
 // Packages and node: builtins are always allowed.
 import { expect } from 'chai';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -67,13 +68,14 @@ export function importSpecifiers(text: string): string[] {
   return out;
 }
 
-type Area = { kind: 'hal' } | { kind: 'k8s' } | { kind: 'conformance' } | { kind: 'sim' } | { kind: 'driver'; name: string } | { kind: 'other' };
+type Area = { kind: 'hal' } | { kind: 'k8s' } | { kind: 'conformance' } | { kind: 'sim' } | { kind: 'scenario' } | { kind: 'driver'; name: string } | { kind: 'other' };
 
 export function areaOf(path: string): Area {
   if (path.startsWith('src/hal/')) return { kind: 'hal' };
   if (path.startsWith('src/k8s-adapter/')) return { kind: 'k8s' };
   if (path.startsWith('conformance/')) return { kind: 'conformance' };
   if (path.startsWith('src/sim/')) return { kind: 'sim' };
+  if (path.startsWith('src/scenario/')) return { kind: 'scenario' };
   const d = /^src\/drivers\/([^/]+)\//.exec(path);
   if (d) return { kind: 'driver', name: d[1] };
   return { kind: 'other' };
@@ -119,6 +121,9 @@ export function checkBoundaries(files: readonly SourceFile[]): Violation[] {
           break;
         case 'sim':
           if (within('src/drivers/') || within('src/k8s-adapter/') || within('conformance/')) rule = 'src/sim does not import drivers, the k8s adapter or conformance';
+          break;
+        case 'scenario':
+          if (!within('src/hal/') && !within('src/sim/') && !within('src/drivers/reference/') && !within('src/scenario/')) rule = 'src/scenario imports only src/hal, src/sim, the reference driver and itself';
           break;
       }
       if (rule) violations.push({ file: file.path, specifier, rule });
@@ -194,6 +199,12 @@ describe('architecture: import boundaries', () => {
       expect(check('conformance/suites/route.ts', "import { Hal } from '../../src/hal/index.js';\nimport { h } from '../helpers.js';")).to.deep.equal([]);
       expect(check('conformance/suites/route.ts', "import { ReferenceDriver } from '../../src/drivers/reference/index.js';")).to.deep.equal(['../../src/drivers/reference/index.js']);
       expect(check('conformance/run.ts', "const k = await import('../src/k8s-adapter/index.js');")).to.deep.equal(['../src/k8s-adapter/index.js']);
+    });
+
+    it('src/scenario: the simulator, the reference driver and the HAL only', () => {
+      expect(check('src/scenario/run.ts', "import { ReferenceDriver } from '../drivers/reference/index.js';\nimport { CostMeter } from '../sim/cost/meter.js';\nimport { HalError } from '../hal/index.js';\nimport { x } from './schema.js';")).to.deep.equal([]);
+      expect(check('src/scenario/run.ts', "import { IpuDriver } from '../drivers/intel-ipu/index.js';")).to.deep.equal(['../drivers/intel-ipu/index.js']);
+      expect(check('src/scenario/run.ts', "import { main } from '../cli/program.js';")).to.deep.equal(['../cli/program.js']);
     });
 
     it('drivers: no driver imports another driver folder', () => {
