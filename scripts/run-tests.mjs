@@ -4,8 +4,9 @@
 //
 //   1. typecheck        tsc --noEmit -p .
 //   2. generated code   tsx scripts/generate-hal-types.ts --check
-//   3. tests            mocha over test/**/*.test.ts (.mocharc.json)
-//   4. p4rt-shell       test/drivers/intel-ipu/p4rt-shell/run.mjs (Python p4runtime-shell from PyPI)
+//   3. k8s-apiserver    builds kube-apiserver + etcd once (scripts/k8s/build-testenv.sh)
+//   4. tests            mocha over test/**/*.test.ts (.mocharc.json)
+//   5. p4rt-shell       test/drivers/intel-ipu/p4rt-shell/run.mjs (Python p4runtime-shell from PyPI)
 //
 // Mocha takes one reporter; we want spec on the console, JUnit-style XML in
 // out/test-results.xml (mocha's built-in xunit) and counts we can trust. So the
@@ -40,6 +41,10 @@ function resolveOrNull(id) {
   }
 }
 
+function commandExists(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
 function runTiers(mochaArgs) {
   const requireAll = process.env.XPUHAL_REQUIRE_ALL_TIERS === '1';
   const tsc = resolveOrNull('typescript/bin/tsc');
@@ -53,6 +58,15 @@ function runTiers(mochaArgs) {
       what: 'tsx scripts/generate-hal-types.ts --check',
       missing: (!tsxCli && 'tsx is not installed (run npm ci)') || (!existsSync(generator) && 'scripts/generate-hal-types.ts is absent'),
       argv: [tsxCli, generator, '--check'],
+    },
+    {
+      // test/k8s/apiserver.test.ts runs the adapter against a real kube-apiserver + etcd,
+      // built from the Go module proxy once and cached under ~/.cache/xpuhal/k8s/.
+      name: 'k8s-apiserver',
+      what: 'bash scripts/k8s/build-testenv.sh (kube-apiserver + etcd, built once, cached)',
+      missing: !commandExists('go') && 'go is not installed (needed to build kube-apiserver and etcd from the Go module proxy)',
+      cmd: 'bash',
+      argv: [path.join(ROOT, 'scripts/k8s/build-testenv.sh')],
     },
     {
       name: 'tests',
@@ -87,7 +101,7 @@ function runTiers(mochaArgs) {
     }
     if (t.tests) rmSync(STATS, { force: true });
     const start = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, t.argv, { cwd: ROOT, stdio: 'inherit', env: process.env });
+    const r = spawnSync(t.cmd ?? process.execPath, t.argv, { cwd: ROOT, stdio: 'inherit', env: process.env });
     const secs = (Number(process.hrtime.bigint() - start) / 1e9).toFixed(1);
     const ok = r.status === 0;
     if (t.tests) stats = readStats();

@@ -17,7 +17,7 @@ start=$(date +%s)
 # Progress: go build -v names each package as it compiles it; show a count every 100.
 (cd "$here" && nice -n 10 go build -v -trimpath -ldflags='-s -w' -o "$bin.tmp" . 2>&1) |
   awk '{n++; if (n % 100 == 0) { printf "build-testenv: %d packages compiled\n", n > "/dev/stderr"; fflush("/dev/stderr") } }
-       /^#|error|cannot/ { print > "/dev/stderr" }'
+       /^#|\.go:[0-9]+|^go: / { print > "/dev/stderr" }'
 [[ -x "$bin.tmp" ]] || { echo "build-testenv: build failed" >&2; exit 1; }
 mv "$bin.tmp" "$bin"
 echo "build-testenv: built in $(( $(date +%s) - start ))s" >&2

@@ -98,6 +98,8 @@ func run(dir string, watchStdin bool) error {
 		// ServiceAccount, so the admission plugin that requires it is off.
 		"--disable-admission-plugins=ServiceAccount",
 		"--enable-priority-and-fairness=false",
+		// The "kubernetes" Service would point at our loopback address, which Endpoints refuse.
+		"--endpoint-reconciler-type=none",
 		"--allow-privileged=true",
 		"--v=0",
 	})

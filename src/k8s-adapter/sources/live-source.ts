@@ -3,7 +3,8 @@
 // lists, then watches from the list's resourceVersion; on 410 Gone client-node's
 // ListWatch relists by itself (resourceVersion reset). Any other watch error
 // stops an informer: we restart it after a backoff, which relists. onChange fires
-// after every event (callers coalesce), and snapshot() is the current cache.
+// once every informer has listed, then after every event (callers coalesce), and
+// snapshot() is the current cache.
 import {
   CoreV1Api,
   DiscoveryV1Api,
@@ -38,6 +39,7 @@ interface Watched {
 export class LiveSource {
   private readonly watched: Watched[] = [];
   private stopped = false;
+  private synced = false;
   /** Counts of events and restarts, for tests and logs. */
   readonly stats = { events: 0, errors: 0, restarts: 0 };
 
@@ -60,7 +62,9 @@ export class LiveSource {
       const changed = () => {
         this.stats.events++;
         w.failures = 0;
-        this.opts.onChange();
+        // Like client-go's WaitForCacheSync: no state is handed out until every
+        // informer has listed once, or a half-listed cluster (pods but no Node yet) would be programmed.
+        if (this.synced) this.opts.onChange();
       };
       w.informer.on('add', changed);
       w.informer.on('update', changed);
@@ -72,7 +76,9 @@ export class LiveSource {
   /** Starts every informer; resolves once each has listed. */
   async start(): Promise<void> {
     this.stopped = false;
+    this.synced = false;
     await Promise.all(this.watched.map((w) => w.informer.start()));
+    this.synced = true;
     this.opts.onChange();
   }
 
