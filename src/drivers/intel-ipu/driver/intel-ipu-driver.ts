@@ -41,6 +41,12 @@ import {
   type ValidUpdate,
   type WriteRequest,
   type WriteResponse,
+  type FieldSchema,
+  type FormatProblem,
+  checkId,
+  checkIp,
+  checkMac,
+  checkPrefix,
 } from '../../../hal/index.js';
 import { TableStore } from '../../../sim/state/table-store.js';
 import { P4RuntimeCallError, P4RuntimeClient, type ClientTls } from '../p4rt/client.js';
@@ -53,7 +59,7 @@ import { devPki } from '../tls.js';
 import { HAL_TO_P4, IPU_ATOMICITY, IPU_FEATURES, IPU_MAX_BATCH, IPU_NOTES, ipuTables } from './capabilities.js';
 import { IdSpace } from './ids.js';
 import { TestPortClient } from './test-port.js';
-import { Untranslatable, fromP4, toP4, type Body, type HalRow, type Pointers, type PortMap } from './translate.js';
+import { Unresolved, Untranslatable, fromP4, toP4, type Body, type HalRow, type Pointers, type PortMap } from './translate.js';
 
 export interface IntelIpuOptions {
   /** host:port of a P4Runtime server (infrap4d: 9559). Absent: start an embedded simulated target. */
@@ -322,11 +328,19 @@ export class IntelIpuDriver implements Hal {
         let ops = { forward: [] as P4Update[], inverse: [] as P4Update[] };
         if (!status) {
           const before = this.shadow.get(u.table.name, u.key)?.body;
+          let unresolved = false;
           try {
-            if (u.type !== 'DELETE' || before) ops = this.translate(u, before);
+            // MODIFY/DELETE of a missing entry: the cache reports ENTRY_NOT_FOUND below.
+            if (u.type === 'INSERT' || before) ops = this.translate(u, before);
           } catch (e) {
-            if (!(e instanceof Untranslatable)) throw e;
-            status = statusOf('UNIMPLEMENTED', 'FEATURE_UNSUPPORTED', e.message, e.field ? `${path}.${e.field}` : path);
+            if (e instanceof Unresolved) unresolved = true;
+            else if (e instanceof Untranslatable) status = statusOf('UNIMPLEMENTED', 'FEATURE_UNSUPPORTED', e.message, e.field ? `${path}.${e.field}` : path);
+            else throw e;
+          }
+          // A name with no P4 number is a missing reference: the cache says which (REFERENCE_MISSING).
+          if (!status && unresolved) {
+            status = this.shadow.apply(u, path);
+            if (status.code === 'OK') throw HalError.of('DRIVER_FAULT', `update ${u.index} names an object the driver cannot number`);
           }
         }
         status ??= this.shadow.apply(u, path);
@@ -437,6 +451,8 @@ export class IntelIpuDriver implements Hal {
       if (!k || k.match === 'RANGE') {
         throw HalError.of('KEY_MISMATCH', `"${f.field}" is not a filterable key field of ${schemas[0].name} (${schemas[0].keyFields.filter((x) => x.match !== 'RANGE').map((x) => x.name).join(', ')})`, `filters[${i}].field`);
       }
+      const p = filterProblem(k, f.equals ?? '');
+      if (p) throw HalError.of(p.reason, p.message, `filters[${i}].equals`);
     });
     const rows = await this.deviceRows(req.includeCounters === true, schemas.map((s) => s.name));
     const out: EntryRecord[] = [];
@@ -467,7 +483,18 @@ export class IntelIpuDriver implements Hal {
 
   async getCounters(): Promise<GetCountersResponse> {
     if (!this.testPort) return { drops: {}, tables: [], injected: { packets: 0, bytes: 0 }, emitted: { packets: 0, bytes: 0 } };
-    return this.testPort.counters();
+    const c = await this.testPort.counters();
+    // The target counts its P4 tables; the HAL names logical tables.
+    const byHal = new Map<string, { lookups: number; hits: number }>();
+    for (const t of c.tables ?? []) {
+      const hal = P4_TO_HAL_TABLE[t.table ?? ''];
+      if (!hal) continue;
+      const x = byHal.get(hal) ?? { lookups: 0, hits: 0 };
+      x.lookups += Number(t.lookups ?? 0);
+      x.hits += Number(t.hits ?? 0);
+      byHal.set(hal, x);
+    }
+    return { ...c, tables: [...byHal].sort().map(([table, x]) => ({ table, ...x })) };
   }
 
   subscribe(_req: unknown, _onEvent: (e: Event) => void, onError?: (err: Error) => void): Subscription {
@@ -516,6 +543,8 @@ export class IntelIpuDriver implements Hal {
   }
 }
 
+const P4_TO_HAL_TABLE: Record<string, string> = Object.fromEntries([...Object.entries(HAL_TO_P4).map(([h, p]) => [p, h]), ['ipv4_src_endpoint', 'endpoint']]);
+
 function rolledBack(n: number, failed: number, s: UpdateStatus): UpdateStatus[] {
   return Array.from({ length: n }, (_, i) =>
     i === failed ? s : { code: 'ABORTED' as const, reason: 'BATCH_ROLLED_BACK' as const, message: `not applied: update ${failed} failed and the batch was rolled back` },
@@ -535,6 +564,18 @@ function deviceError(e: unknown): HalError {
 function canonicalBody(table: string, body: Body): Body {
   const r = messageCodec(tableByName(table)!.type).decode(body);
   return r._tag === 'Right' ? (r.right as Body) : body;
+}
+
+/** hal-spec §8: a filter value must be valid and canonical for its field. */
+function filterProblem(k: FieldSchema, text: string): FormatProblem | null {
+  if (text === '' && (k.explicitPresence || k.match === 'OPTIONAL' || k.match === 'PREFIX')) return null;
+  const values = (k.field.resolvedType as { values?: Record<string, number> } | null)?.values;
+  if (values) return text in values ? null : { reason: 'FIELD_INVALID', message: `"${text}" is not one of ${Object.keys(values).join(', ')}` };
+  if (k.field.type === 'string') {
+    const check = { IP: checkIp, IP_PREFIX: checkPrefix, MAC: checkMac, ID: checkId }[k.format as string];
+    return check ? check(text) : null;
+  }
+  return /^(0|[1-9][0-9]*)$/.test(text) ? null : { reason: 'FIELD_INVALID', message: `"${text}" is not a decimal number` };
 }
 
 /** A key value as Read filters compare it (hal-spec §8): absent compares as its default. */

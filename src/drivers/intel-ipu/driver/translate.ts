@@ -27,6 +27,9 @@ export interface PortMap {
   name(n: number): string | undefined;
 }
 
+/** A name with no P4 number (a port the driver does not know): a state problem the intent cache reports. */
+export class Unresolved extends Error {}
+
 /** A value the program cannot carry (IPv6): the driver refuses it as FEATURE_UNSUPPORTED. */
 export class Untranslatable extends Error {
   constructor(
@@ -79,7 +82,7 @@ const mac = (text: string) => toBigInt(parseMac(text)!);
 
 function port(ports: PortMap, name: string, field: string): number {
   const n = ports.number(name);
-  if (n === undefined) throw new Untranslatable(`port ${name} has no P4 port number`, field);
+  if (n === undefined) throw new Unresolved(`port ${name} has no P4 port number (${field})`);
   return n;
 }
 

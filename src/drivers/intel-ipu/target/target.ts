@@ -63,6 +63,7 @@ export class IpuTarget {
   readonly drops = new Map<string, number>();
   readonly lookups = new Map<string, { lookups: number; hits: number }>();
   readonly injected = { packets: 0, bytes: 0 };
+  private readonly portCounters = new Map<string, { rx: { packets: number; bytes: number }; tx: { packets: number; bytes: number }; rxDropped: { packets: number; bytes: number } }>();
   readonly emitted = { packets: 0, bytes: 0 };
   private readonly pipeline: Pipeline;
   private readonly arbitration = new Arbitration();
@@ -363,6 +364,9 @@ export class IpuTarget {
     const e: EmittedPacket = { portId: port.name, frame, timeNs: this.clock.now };
     this.emitted.packets++;
     this.emitted.bytes += frame.length;
+    const pc = this.portCounter(port.name);
+    pc.tx.packets++;
+    pc.tx.bytes += frame.length;
     this.captured.push(e);
     const depth = (this.options.captureDepth ?? 4096) * this.ports.length;
     if (this.captured.length > depth) {
@@ -381,13 +385,22 @@ export class IpuTarget {
     if (timeNs) this.clock.advanceTo(timeNs);
     this.injected.packets++;
     this.injected.bytes += frame.length;
+    const pc = this.portCounter(port.name);
+    pc.rx.packets++;
+    pc.rx.bytes += frame.length;
     if (!this.configured) {
       this.drops.set('no-pipeline', (this.drops.get('no-pipeline') ?? 0) + 1);
+      pc.rxDropped.packets++;
+      pc.rxDropped.bytes += frame.length;
       return { disposition: 'DROPPED', dropReason: 'no-pipeline', trace: [{ stage: 'port-ingress', detail: 'no forwarding pipeline is loaded' }], emitted: [] };
     }
     const r = this.pipeline.run(port, frame, this.cost);
     if (r.punt) this.packetIn(port, r.punt.frame, r.punt.reason);
-    if (r.dropReason) this.drops.set(r.dropReason, (this.drops.get(r.dropReason) ?? 0) + 1);
+    if (r.dropReason) {
+      this.drops.set(r.dropReason, (this.drops.get(r.dropReason) ?? 0) + 1);
+      pc.rxDropped.packets++;
+      pc.rxDropped.bytes += frame.length;
+    }
     const emitted = r.out ? [this.emit(r.out.port, r.out.frame)] : [];
     const res: InjectResponse = { disposition: r.disposition, trace: r.trace, emitted };
     if (r.dropReason) res.dropReason = r.dropReason;
@@ -416,7 +429,25 @@ export class IpuTarget {
   }
 
   listPorts(): ListPortsResponse {
-    return { ports: this.ports.map((p) => ({ id: p.name, role: p.role, mac: p.mac, speedBps: p.speedBps, operUp: true })) };
+    return {
+      ports: this.ports.map((p) => {
+        const c = this.portCounter(p.name);
+        const up = this.pipelinePortUp(p);
+        return { id: p.name, role: p.role, mac: p.mac, speedBps: p.speedBps, operUp: up, rx: { ...c.rx }, tx: { ...c.tx }, rxDropped: { ...c.rxDropped } };
+      }),
+    };
+  }
+
+  private portCounter(name: string) {
+    let c = this.portCounters.get(name);
+    if (!c) this.portCounters.set(name, (c = { rx: { packets: 0, bytes: 0 }, tx: { packets: 0, bytes: 0 }, rxDropped: { packets: 0, bytes: 0 } }));
+    return c;
+  }
+
+  /** Operational state follows port_config.admin_up (a port without an entry is up). */
+  private pipelinePortUp(p: TargetPort): boolean {
+    const e = this.state.get(TABLES.port_config, `${p.number.toString(16)}/0#0`);
+    return !e || e.action?.params.admin_up === 1n;
   }
 
   // ------------------------------------------------------------------ helpers
