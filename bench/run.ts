@@ -3,9 +3,11 @@
 import 'reflect-metadata';
 import { cpus, totalmem } from 'node:os';
 import { ReferenceDriver } from '../src/drivers/reference/index.js';
+import { seedScenarioBench } from './sim.js';
 import { ip, mac, prefix, type Update } from '../src/hal/index.js';
 import { buildFrame, parsePacket } from '../src/sim/packet/index.js';
 import { conntrackBench } from './conntrack.js';
+import { intelIpuBench } from './intel-ipu.js';
 import { EspSa, espProtect, espUnprotect } from '../src/sim/crypto/index.js';
 import { Policer, Shaper } from '../src/sim/qos/index.js';
 
@@ -110,3 +112,5 @@ await singleWriteLatency(5_000);
 await packets(50_000);
 conntrackBench(500_000, 2_000_000);
 await qosAndCrypto(200_000);
+await seedScenarioBench();
+await intelIpuBench();
