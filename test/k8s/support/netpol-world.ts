@@ -78,8 +78,7 @@ export class NetpolWorld {
     private readonly routerMacs: Map<string, string>,
   ) {}
 
-  static async create(): Promise<NetpolWorld> {
-    const hal = new ReferenceDriver({ hostPorts: 16 });
+  static async create(hal: Hal = new ReferenceDriver({ hostPorts: 16 })): Promise<NetpolWorld> {
     const ports = await hal.listPorts();
     const macs = new Map((ports.ports ?? []).map((p) => [p.id!, p.mac!]));
     return new NetpolWorld(hal, new Reconciler({ hal, sleep: async () => {} }), macs);
