@@ -7,6 +7,8 @@ import { seedScenarioBench } from './sim.js';
 import { ip, mac, prefix, type Update } from '../src/hal/index.js';
 import { buildFrame, parsePacket } from '../src/sim/packet/index.js';
 import { conntrackBench } from './conntrack.js';
+import { wireBench } from './wire.js';
+import { intelIpuBench } from './intel-ipu.js';
 import { EspSa, espProtect, espUnprotect } from '../src/sim/crypto/index.js';
 import { Policer, Shaper } from '../src/sim/qos/index.js';
 
@@ -108,7 +110,9 @@ await writes(1, 5_000);
 await writes(100, 50_000);
 await writes(1000, 100_000);
 await singleWriteLatency(5_000);
+await wireBench();
 await packets(50_000);
 conntrackBench(500_000, 2_000_000);
 await qosAndCrypto(200_000);
 await seedScenarioBench();
+await intelIpuBench();

@@ -5,8 +5,13 @@
 //   1. typecheck        tsc --noEmit -p .
 //   2. generated code   tsx scripts/generate-hal-types.ts --check
 //   3. k8s-apiserver    builds kube-apiserver + etcd once (scripts/k8s/build-testenv.sh)
-//   4. tests            mocha over test/**/*.test.ts (.mocharc.json)
-//   5. p4rt-shell       test/drivers/intel-ipu/p4rt-shell/run.mjs (Python p4runtime-shell from PyPI)
+//   4. grpcurl          builds grpcurl (go install, cached) and checks reflection with it
+//                       (before `tests`, so the binary is there for them)
+//   5. tests            mocha over test/**/*.test.ts (.mocharc.json)
+//   6. p4rt-shell       test/drivers/intel-ipu/p4rt-shell/run.mjs (Python p4runtime-shell from PyPI)
+//   7. wire             the reference driver suites again, each device served by
+//                       `HalServer` over mutual TLS on loopback and used through
+//                       `RemoteHal` (XPUHAL_WIRE=1, test/wire/over-the-wire.mocharc.json)
 //
 // Mocha takes one reporter; we want spec on the console, JUnit-style XML in
 // out/test-results.xml (mocha's built-in xunit) and counts we can trust. So the
@@ -21,6 +26,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,6 +35,8 @@ const OUT = path.join(ROOT, 'out');
 const STATS = path.join(OUT, 'mocha-stats.json');
 const XUNIT = path.join(OUT, 'test-results.xml');
 const require = createRequire(import.meta.url);
+const GRPCURL_VERSION = 'v1.9.3';
+const GRPCURL = path.join(os.homedir(), '.cache', 'xpuhal', 'bin', 'grpcurl');
 
 if (process.argv[2] === '--mocha-child') await mochaChild(process.argv.slice(3));
 else process.exitCode = runTiers(process.argv.slice(2));
@@ -69,6 +77,14 @@ function runTiers(mochaArgs) {
       argv: [path.join(ROOT, 'scripts/k8s/build-testenv.sh')],
     },
     {
+      name: 'grpcurl',
+      what: 'go install grpcurl (cached in ~/.cache/xpuhal/bin) and reflect/call the server with it',
+      missing: (!mocha && 'mocha is not installed (run npm ci)') || (!ensureGrpcurl() && 'grpcurl is not built and Go is not available to build it (needs the Go toolchain)'),
+      argv: ['--import', 'tsx', fileURLToPath(import.meta.url), '--mocha-child', '--config', 'test/wire/grpcurl.mocharc.json'],
+      env: { XPUHAL_GRPCURL: GRPCURL, XPUHAL_XUNIT_FILE: path.join(OUT, 'test-results-grpcurl.xml') },
+      tests: true,
+    },
+    {
       name: 'tests',
       what: 'mocha (spec to the console, xunit to out/test-results.xml)',
       missing: (!mocha && 'mocha is not installed (run npm ci)') || (!tsxCli && 'tsx is not installed (run npm ci)'),
@@ -83,11 +99,20 @@ function runTiers(mochaArgs) {
       argv: [path.join(ROOT, 'test/drivers/intel-ipu/p4rt-shell/run.mjs')],
       selfSkips: true,
     },
+    {
+      name: 'wire',
+      what: 'reference driver suites through serve + remote client over mTLS (XPUHAL_WIRE=1)',
+      missing: (!mocha && 'mocha is not installed (run npm ci)') || (!tsxCli && 'tsx is not installed (run npm ci)') || (!hasOpenssl() && 'the openssl CLI is missing (apt-get install openssl)'),
+      argv: ['--import', 'tsx', fileURLToPath(import.meta.url), '--mocha-child', '--config', 'test/wire/over-the-wire.mocharc.json'],
+      env: { XPUHAL_WIRE: '1', XPUHAL_XUNIT_FILE: path.join(OUT, 'test-results-wire.xml') },
+      tests: true,
+    },
   ];
 
   let failedTiers = 0;
   let stats = null;
   const results = [];
+  const add = (a, b) => (a ? { passes: a.passes + b.passes, failures: a.failures + b.failures, pending: a.pending + b.pending } : b);
   for (const [i, t] of tiers.entries()) {
     console.log(`\n=== [${i + 1}/${tiers.length}] ${t.name}: ${t.what}`);
     if (t.missing) {
@@ -101,10 +126,11 @@ function runTiers(mochaArgs) {
     }
     if (t.tests) rmSync(STATS, { force: true });
     const start = process.hrtime.bigint();
-    const r = spawnSync(t.cmd ?? process.execPath, t.argv, { cwd: ROOT, stdio: 'inherit', env: process.env });
+    const r = spawnSync(t.cmd ?? process.execPath, t.argv, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...t.env } });
     const secs = (Number(process.hrtime.bigint() - start) / 1e9).toFixed(1);
     const ok = r.status === 0;
-    if (t.tests) stats = readStats();
+    const tierStats = t.tests ? readStats() : null;
+    if (tierStats) stats = add(stats, tierStats);
     if (t.selfSkips && r.status === 77) {
       results.push(`${t.name}: skipped`);
       if (requireAll) {
@@ -113,8 +139,8 @@ function runTiers(mochaArgs) {
       }
       continue;
     }
-    if (!ok && !(t.tests && stats)) failedTiers++;
-    if (t.tests && !stats) console.log('FAILED tests: mocha did not report results (a test file failed to load?)');
+    if (!ok && !(t.tests && tierStats)) failedTiers++;
+    if (t.tests && !tierStats) console.log(`FAILED ${t.name}: mocha did not report results (a test file failed to load?)`);
     const status = ok ? 'passed' : r.signal ? `killed by ${r.signal}` : `failed (exit ${r.status})`;
     console.log(`--- ${t.name}: ${status} in ${secs}s`);
     results.push(`${t.name}: ${status} (${secs}s)`);
@@ -126,6 +152,19 @@ function runTiers(mochaArgs) {
   const skipped = stats?.pending ?? 0;
   console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
   return failed > 0 ? 1 : 0;
+}
+
+/** Builds grpcurl with `go install` from the Go module proxy once; true when it is there. */
+function ensureGrpcurl() {
+  if (existsSync(GRPCURL)) return true;
+  if (spawnSync('go', ['version'], { stdio: 'ignore' }).status !== 0) return false;
+  console.log(`building grpcurl ${GRPCURL_VERSION} into ${path.dirname(GRPCURL)} ...`);
+  const r = spawnSync('go', ['install', `github.com/fullstorydev/grpcurl/cmd/grpcurl@${GRPCURL_VERSION}`], { stdio: 'inherit', env: { ...process.env, GOBIN: path.dirname(GRPCURL) } });
+  return r.status === 0 && existsSync(GRPCURL);
+}
+
+function hasOpenssl() {
+  return spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
 }
 
 function readStats() {
@@ -144,7 +183,7 @@ async function mochaChild(args) {
   class SpecWithXunit extends Spec {
     constructor(runner, options) {
       super(runner, options);
-      this.xunit = new XUnit(runner, { ...options, reporterOptions: { output: XUNIT, suiteName: 'xpuhal' } });
+      this.xunit = new XUnit(runner, { ...options, reporterOptions: { output: process.env.XPUHAL_XUNIT_FILE ?? XUNIT, suiteName: 'xpuhal' } });
       runner.once(Mocha.Runner.constants.EVENT_RUN_END, () => {
         const { passes, failures, pending, tests, duration } = runner.stats ?? this.stats;
         mkdirSync(OUT, { recursive: true });

@@ -40,6 +40,9 @@ export async function runConformance(target: Target, opts: RunOptions): Promise<
   const describe = await first.describe();
   const env: Env = { describe, caps: describe.capabilities ?? {}, ports: (await first.listPorts()).ports ?? [], fresh: target.isolation === 'fresh' };
   if (target.isolation === 'fresh') await first.close();
+  // A shared device that cannot be reset (an observer certificate, a device that
+  // refuses writes) cannot run the suite at all: say so once instead of per test.
+  else await resetDevice(first);
   const results: TestResult[] = [];
   for (const test of opts.tests) {
     const r = await runOne(target, first, env, test, opts.timeoutMs ?? 20_000);

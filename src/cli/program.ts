@@ -7,6 +7,8 @@ import { registerConformanceCommand } from './conformance.js';
 import { registerDemoCommand } from './demo.js';
 import { registerDescribeCommand } from './describe.js';
 import { registerDriversCommand } from './drivers.js';
+import { registerCertsCommand } from './certs.js';
+import { registerServeCommand } from './serve.js';
 import { registerK8sCommand } from './k8s.js';
 import { registerSimCommand } from './sim.js';
 
@@ -33,6 +35,8 @@ export function buildProgram(): Command {
   registerDriversCommand(program);
   registerDescribeCommand(program);
   registerDemoCommand(program);
+  registerServeCommand(program);
+  registerCertsCommand(program);
   registerK8sCommand(program);
   registerConformanceCommand(program);
   registerSimCommand(program);

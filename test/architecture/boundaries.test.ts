@@ -3,7 +3,8 @@
 //   src/k8s-adapter, conformance import only src/hal (and themselves);
 //   src/drivers/<name>/        does not import another driver's folder;
 //   src/sim                    does not import src/drivers, src/k8s-adapter or conformance;
-//   src/scenario               imports only src/hal, src/sim, the reference driver and itself.
+//   src/scenario               imports only src/hal, src/sim, the reference driver and itself;
+//   src/wire                   (the HAL over gRPC) imports only src/hal and itself.
 // Packages and node: builtins are always allowed.
 import { expect } from 'chai';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -68,11 +69,12 @@ export function importSpecifiers(text: string): string[] {
   return out;
 }
 
-type Area = { kind: 'hal' } | { kind: 'k8s' } | { kind: 'conformance' } | { kind: 'sim' } | { kind: 'scenario' } | { kind: 'driver'; name: string } | { kind: 'other' };
+type Area = { kind: 'hal' } | { kind: 'wire' } | { kind: 'k8s' } | { kind: 'conformance' } | { kind: 'sim' } | { kind: 'scenario' } | { kind: 'driver'; name: string } | { kind: 'other' };
 
 export function areaOf(path: string): Area {
   if (path.startsWith('src/hal/')) return { kind: 'hal' };
   if (path.startsWith('src/k8s-adapter/')) return { kind: 'k8s' };
+  if (path.startsWith('src/wire/')) return { kind: 'wire' };
   if (path.startsWith('conformance/')) return { kind: 'conformance' };
   if (path.startsWith('src/sim/')) return { kind: 'sim' };
   if (path.startsWith('src/scenario/')) return { kind: 'scenario' };
@@ -113,6 +115,9 @@ export function checkBoundaries(files: readonly SourceFile[]): Violation[] {
           break;
         case 'conformance':
           if (!within('src/hal/') && !within('conformance/')) rule = 'conformance imports only src/hal';
+          break;
+        case 'wire':
+          if (!within('src/hal/') && !within('src/wire/')) rule = 'src/wire imports only src/hal';
           break;
         case 'driver':
           if (to.kind === 'driver' && to.name !== from.name) rule = `src/drivers/${from.name} does not import another driver (${to.name})`;
@@ -214,6 +219,11 @@ describe('architecture: import boundaries', () => {
       expect(check('src/drivers/intel-ipu/target/x.ts', "import { walkPacket } from '../../../sim/pipeline/packet-walk.js';")).to.deep.equal(['../../../sim/pipeline/packet-walk.js']);
       expect(check('src/drivers/intel-ipu/target/x.ts', "import { LpmTrie } from '../../../sim/lookup/lpm-trie.js';")).to.deep.equal([]);
       expect(check('src/drivers/a/sub/x.ts', "export * from '../y.js';")).to.deep.equal([]);
+    });
+
+    it('src/wire: only src/hal and itself', () => {
+      expect(check('src/wire/server.ts', "import { Hal } from '../hal/index.js';\nimport { x } from './x.js';\nimport * as grpc from '@grpc/grpc-js';")).to.deep.equal([]);
+      expect(check('src/wire/server.ts', "import { ReferenceDriver } from '../drivers/reference/index.js';")).to.deep.equal(['../drivers/reference/index.js']);
     });
 
     it('src/sim: not drivers, k8s adapter or conformance', () => {

@@ -4,6 +4,8 @@
 import { expect } from 'chai';
 import { ReferenceDriver, type ReferenceOptions } from '../../../src/drivers/reference/index.js';
 import { HalError } from '../../../src/hal/errors.js';
+import type { Hal } from '../../../src/hal/hal.js';
+import { overTheWire, WIRE } from './over-the-wire.js';
 import type {
   Atomicity,
   EntryRecord,
@@ -35,13 +37,15 @@ export type Entry = Unbrand<TableEntry>;
 // ------------------------------------------------------------------ device
 
 export interface Device {
-  readonly hal: ReferenceDriver;
+  /** The reference driver in process, or (XPUHAL_WIRE=1) a remote client of it served over mutual TLS. */
+  readonly hal: Hal;
   /** Port id → the port's MAC (frames must be addressed to it). */
   readonly macs: ReadonlyMap<string, string>;
 }
 
 export async function newDevice(opts: ReferenceOptions = {}): Promise<Device> {
-  const hal = new ReferenceDriver(opts);
+  const driver = new ReferenceDriver(opts);
+  const hal = WIRE ? await overTheWire(driver) : driver;
   const macs = new Map<string, string>();
   for (const p of (await hal.listPorts()).ports ?? []) macs.set(p.id!, p.mac!);
   return { hal, macs };
@@ -53,7 +57,7 @@ export const ins = (entry: Entry): Update => ({ type: 'INSERT', entry: entry as 
 export const mod = (entry: Entry): Update => ({ type: 'MODIFY', entry: entry as TableEntry });
 export const del = (entry: Entry): Update => ({ type: 'DELETE', entry: entry as TableEntry });
 
-export function write(hal: ReferenceDriver, updates: Update[], atomicity?: Atomicity, extra: Partial<WriteRequest> = {}): Promise<WriteResponse> {
+export function write(hal: Hal, updates: Update[], atomicity?: Atomicity, extra: Partial<WriteRequest> = {}): Promise<WriteResponse> {
   return hal.write({ ...(atomicity && { atomicity }), updates, ...extra });
 }
 
@@ -93,7 +97,7 @@ export const shape = (s: UpdateStatus): StatusShape => ({
 });
 
 /** A single-update write that must fail with exactly this status. */
-export async function expectUpdateError(hal: ReferenceDriver, update: Update, want: StatusShape, atomicity?: Atomicity): Promise<UpdateStatus> {
+export async function expectUpdateError(hal: Hal, update: Update, want: StatusShape, atomicity?: Atomicity): Promise<UpdateStatus> {
   const { statuses } = await writeFailure(write(hal, [update], atomicity), 1);
   expect(shape(statuses[0])).to.deep.equal(want);
   return statuses[0];
@@ -109,12 +113,12 @@ export interface Snapshot {
   readonly records: EntryRecord[];
 }
 
-export async function snapshot(hal: ReferenceDriver): Promise<Snapshot> {
+export async function snapshot(hal: Hal): Promise<Snapshot> {
   return { state: await hal.getState(), records: await hal.read({ includeCounters: true }) };
 }
 
 /** Rejected ⇒ unchanged: digest, generation, usage and every readable entry. */
-export async function expectUnchanged(hal: ReferenceDriver, before: Snapshot): Promise<void> {
+export async function expectUnchanged(hal: Hal, before: Snapshot): Promise<void> {
   const now = await snapshot(hal);
   expect(now.state.generation, 'generation').to.equal(before.state.generation);
   expect(now.state.digest, 'digest').to.equal(before.state.digest);
@@ -123,7 +127,7 @@ export async function expectUnchanged(hal: ReferenceDriver, before: Snapshot): P
 }
 
 /** Client-written (not device-owned) entries of one table. */
-export async function readTable(hal: ReferenceDriver, table: string): Promise<Entry[]> {
+export async function readTable(hal: Hal, table: string): Promise<Entry[]> {
   return (await hal.read({ tables: [table] })).filter((r) => !r.deviceOwned).map((r) => r.entry as Entry);
 }
 
@@ -245,7 +249,7 @@ export const SAMPLES: Sample[] = [
     { recordDenied: true, activeTimeoutS: 60 }, null, {}),
 ];
 
-export async function installPrereqs(hal: ReferenceDriver, names: readonly (keyof typeof PREREQ)[]): Promise<void> {
+export async function installPrereqs(hal: Hal, names: readonly (keyof typeof PREREQ)[]): Promise<void> {
   if (names.length) await write(hal, names.map((n) => ins(PREREQ[n])));
 }
 

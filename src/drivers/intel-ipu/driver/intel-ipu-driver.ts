@@ -359,8 +359,11 @@ export class IntelIpuDriver implements Hal {
     this.pruneIds();
     if (statuses.some((s) => s.code === 'OK')) this.generation++;
     const failed = statuses.filter((s) => s.code !== 'OK').length;
-    if (failed === 0) return { generation: this.generation, digest: (await this.getState()).digest };
-    throw new HalError('UNKNOWN', 'REASON_UNSPECIFIED', `${failed} of ${statuses.length} updates failed`, { updates: statuses, generation: this.generation, digest: (await this.getState()).digest });
+    // The cache follows exactly what the device accepted, and keeps the multiset
+    // digest per update: O(1) here. GetState recomputes it from a full device read.
+    const digest = this.shadow.digest();
+    if (failed === 0) return { generation: this.generation, digest };
+    throw new HalError('UNKNOWN', 'REASON_UNSPECIFIED', `${failed} of ${statuses.length} updates failed`, { updates: statuses, generation: this.generation, digest });
   }
 
   /** Phases 2 and 3: one P4Runtime Write for the batch, then the cache follows what the device accepted. */

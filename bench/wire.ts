@@ -1,0 +1,76 @@
+// The wire's figures for `npm run bench`: table writes over mutual TLS on
+// loopback against `xpuhal serve` in its own process (as deployed: agent and
+// manager are separate processes), batches of 1, 100 and 1000, and single-write
+// latency. Compare with the in-process lines printed before: the ratio is the
+// cost of the wire.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { prefix, type Update } from '../src/hal/index.js';
+import { RemoteHal, certsInit, clientCredentials, clientFiles } from '../src/wire/index.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+const routeUpdate = (i: number): Update => ({
+  type: 'INSERT',
+  entry: { route: { prefix: prefix(`${10 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}.0/24`), drop: {} } },
+});
+
+async function withServer<T>(dir: string, use: (hal: RemoteHal) => Promise<T>): Promise<T> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/xpuhal.js'), 'serve', '--driver', 'reference', '--driver-options', '{"scale":8}', '--listen', '127.0.0.1:0', '--tls-dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const target = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+        const m = /listening on (\S+)/.exec(out);
+        if (m) resolve(m[1]);
+      });
+      child.once('exit', (code) => reject(new Error(`xpuhal serve exited (${code})`)));
+    });
+    const hal = new RemoteHal({ target, serverName: 'localhost', credentials: clientCredentials(clientFiles(dir, 'bench')) });
+    await hal.waitForReady();
+    try {
+      return await use(hal);
+    } finally {
+      await hal.close();
+    }
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+function line(label: string, rate: number, ops: number, secs: number): void {
+  console.log(`${label.padEnd(52)} ${rate.toFixed(0).padStart(10)} entries/s  (${ops} in ${secs.toFixed(3)} s)`);
+}
+
+export async function wireBench(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'xpuhal-bench-'));
+  try {
+    certsInit(dir, { clients: [{ name: 'bench', role: 'controller' }] });
+    for (const [batch, total] of [[1, 5_000], [100, 50_000], [1000, 100_000]] as const) {
+      await withServer(dir, async (hal) => {
+        const reqs = Array.from({ length: total / batch }, (_, k) => ({ updates: Array.from({ length: batch }, (_, j) => routeUpdate(k * batch + j)) }));
+        const start = process.hrtime.bigint();
+        for (const r of reqs) await hal.write(r);
+        const secs = Number(process.hrtime.bigint() - start) / 1e9;
+        line(`HAL write, over mTLS (loopback), batches of ${batch}`, total / secs, total, secs);
+      });
+    }
+    await withServer(dir, async (hal) => {
+      const samples: number[] = [];
+      for (let i = 0; i < 5_000; i++) {
+        const t = process.hrtime.bigint();
+        await hal.write({ updates: [routeUpdate(i)] });
+        samples.push(Number(process.hrtime.bigint() - t) / 1e3);
+      }
+      samples.sort((a, b) => a - b);
+      const q = (p: number) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))].toFixed(1);
+      console.log(`${'HAL single write latency, over mTLS (loopback)'.padEnd(52)} p50 ${q(0.5)} µs  p99 ${q(0.99)} µs`);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
