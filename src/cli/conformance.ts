@@ -25,6 +25,8 @@ interface Opts {
   driver?: string;
   endpoint?: string;
   tlsDir?: string;
+  client: string;
+  serverName?: string;
   profile?: string[];
   reportDir: string;
   allDrivers?: boolean;
@@ -81,7 +83,9 @@ export function registerConformanceCommand(program: Command): void {
     .description('run the HAL conformance suite against a driver or a HAL endpoint and write reports')
     .option('--driver <name>', 'a registered driver (a fresh device per test)')
     .option('--endpoint <host:port>', 'a HAL gRPC endpoint (one device, reset between tests)')
-    .option('--tls-dir <dir>', 'mTLS material for --endpoint: ca.pem, client.pem, client-key.pem')
+    .option('--tls-dir <dir>', 'mTLS material for --endpoint, as made by `xpuhal certs init`')
+    .option('--client <name>', 'client certificate in --tls-dir (clients/NAME.pem); its role must be controller', 'controller')
+    .option('--server-name <name>', 'name to check the server certificate against (default: the endpoint host)')
     .option('--profile <profile...>', `profiles to run (default all): ${PROFILES.join(', ')}`)
     .option('--report-dir <dir>', 'where report.json, junit.xml and summary.md go', 'out/conformance')
     .option('--all-drivers', 'every registered driver × every profile: reports per driver and matrix.md')
@@ -94,7 +98,7 @@ export function registerConformanceCommand(program: Command): void {
         'Examples:',
         '  xpuhal conformance --driver reference --report-dir out',
         '  xpuhal conformance --driver reference --profile core forwarding',
-        '  xpuhal conformance --endpoint 127.0.0.1:50051 --tls-dir certs/',
+        '  xpuhal conformance --endpoint dpu-0.local:50051 --tls-dir tls/ --client agent',
         '  xpuhal conformance --all-drivers --report-dir out/matrix',
         '',
         'Exit status: 0 when nothing failed or errored (unsupported tests do not fail a run), 1 otherwise.',
@@ -114,7 +118,7 @@ export function registerConformanceCommand(program: Command): void {
         writeFileSync(matrix, matrixMarkdown(runs.map(({ name, run }) => ({ driver: name, byProfile: run.byProfile, totals: run.totals }))));
         process.stdout.write(`matrix: ${matrix}\n`);
       } else if (opts.endpoint) {
-        const target = await openEndpoint(opts.endpoint, opts.tlsDir);
+        const target = await openEndpoint(opts.endpoint, { tlsDir: opts.tlsDir, client: opts.client, serverName: opts.serverName });
         try {
           runs.push({ name: opts.endpoint, run: await runOne(target, profiles, opts.reportDir, timeoutMs) });
         } finally {
