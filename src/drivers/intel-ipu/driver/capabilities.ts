@@ -37,6 +37,7 @@ export const IPU_NOTES = [
   'Programs an IPU-style P4 target over P4Runtime (gRPC, TLS); program xpuhal_k8s_ipu 1.0, P4Info in src/drivers/intel-ipu/program/p4info.txt.',
   'IPv4 only: IPv6 addresses and prefixes are refused with FEATURE_UNSUPPORTED (IPV6_ROUTING is not declared).',
   'Not offloaded (tables not declared): tunnels, services/backend groups, SNAT, conntrack zones, QoS, IPsec/TLS, flow logs. Tunnel next hops are FEATURE_UNSUPPORTED.',
+  'The program has a service path (service_lb, backend_group selector of 128, dnat_rewrite pointers, learned pinned_flows with reverse entries); this driver does not map HAL services onto it yet.',
   `ECMP groups hold at most ${ECMP_SELECTOR.maxGroupSize} members (action selector ecmp_selector, ${ECMP_SELECTOR.size} members in all).`,
   'ACL port ranges draw on 64 range checkers per range field (distinct low..high pairs); beyond that a write fails TABLE_FULL.',
   'Route "reject" drops without ICMP (ROUTE_REJECT_ICMP not declared); ACL_REJECT is refused with ACTION_UNSUPPORTED.',

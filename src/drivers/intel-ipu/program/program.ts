@@ -49,6 +49,8 @@ export interface TableDef {
   readonly size: number;
   readonly selector?: SelectorDef;
   readonly counterId?: number;
+  /** Entries are added by the data plane (add_on_miss); controllers may only read them. */
+  readonly learned?: boolean;
   readonly brief: string;
 }
 
@@ -83,11 +85,23 @@ export const ACTIONS = {
   route_reject: { id: ACTION | 13, name: 'route_reject', params: [], brief: 'Discard as unreachable (counted route-reject; no ICMP is generated).' },
   acl_allow: { id: ACTION | 14, name: 'acl_allow', params: [], brief: 'Policy verdict: allow.' },
   acl_deny: { id: ACTION | 15, name: 'acl_deny', params: [], brief: 'Policy verdict: deny (counted acl-deny).' },
+  svc_balance: { id: ACTION | 16, name: 'svc_balance', params: [p(1, 'group_id', 16)], brief: 'A service VIP:port: balance over a backend group (action selector).' },
+  svc_drop: { id: ACTION | 17, name: 'svc_drop', params: [], brief: 'A service VIP:port that discards (counted service-drop).' },
+  set_backend: { id: ACTION | 18, name: 'set_backend', params: [p(1, 'dnat_ptr', 24)], brief: 'One backend of a group: a pointer into dnat_rewrite.' },
+  lb_empty: { id: ACTION | 19, name: 'lb_empty', params: [], brief: 'The only action of a group with no backends: drop (counted service-empty).' },
+  rewrite_dst: { id: ACTION | 20, name: 'rewrite_dst', params: [p(1, 'ip', 32), p(2, 'port', 16)], brief: 'DNAT: destination address and port, checksums updated.' },
+  pinned_hit: { id: ACTION | 21, name: 'pinned_hit', params: [p(1, 'dnat_ptr', 24)], brief: 'Learned (add-on-miss): this connection keeps its backend.' },
+  reverse_hit: { id: ACTION | 22, name: 'reverse_hit', params: [p(1, 'vip', 32), p(2, 'port', 16)], brief: 'Learned (add-on-miss): replies of a balanced connection get the VIP:port back as source.' },
 } as const satisfies Record<string, ActionDef>;
 
 export type ActionName = keyof typeof ACTIONS;
 
 export const ECMP_SELECTOR: SelectorDef = { id: ACTION_PROFILE | 1, name: 'ecmp_selector', size: 4096, maxGroupSize: 64, maxMemberWeight: 1024 };
+/** 128 members per group, as the k8s-infra-offload program's AS_NUM_MEMBERS. */
+export const LB_SELECTOR: SelectorDef = { id: ACTION_PROFILE | 2, name: 'lb_selector', size: 16384, maxGroupSize: 128, maxMemberWeight: 1024 };
+
+/** Idle time after which learned pinned_flows entries expire (virtual ns). */
+export const PIN_IDLE_NS = 120_000_000_000;
 
 export const TABLES = {
   port_config: {
@@ -167,6 +181,50 @@ export const TABLES = {
     size: 4096,
     counterId: DIRECT_COUNTER | 8,
     brief: 'Network policy (TCAM): stage 1 = ingress of the destination endpoint, 2 = egress of the source endpoint; highest priority wins.',
+  },
+
+  service_lb: {
+    id: TABLE | 9,
+    name: 'service_lb',
+    fields: [f(1, 'vrf', 16, 'EXACT'), f(2, 'vip', 32, 'EXACT'), f(3, 'protocol', 8, 'EXACT'), f(4, 'port', 16, 'EXACT')],
+    actions: [ACTIONS.svc_balance.id, ACTIONS.svc_drop.id],
+    size: 4096,
+    brief: 'Services: VIP, protocol and port to a backend group.',
+  },
+  backend_group: {
+    id: TABLE | 10,
+    name: 'backend_group',
+    fields: [f(1, 'group_id', 16, 'EXACT')],
+    actions: [ACTIONS.set_backend.id, ACTIONS.lb_empty.id],
+    size: 4096,
+    selector: LB_SELECTOR,
+    brief: 'Backend groups: an action selector over DNAT pointers, hashed on the 5-tuple (one-shot action sets).',
+  },
+  dnat_rewrite: {
+    id: TABLE | 11,
+    name: 'dnat_rewrite',
+    fields: [f(1, 'dnat_ptr', 24, 'EXACT')],
+    actions: [ACTIONS.rewrite_dst.id],
+    size: 8192,
+    brief: 'NAT rewrite blobs indexed by pointer: one per distinct backend address and port.',
+  },
+  pinned_flows: {
+    id: TABLE | 12,
+    name: 'pinned_flows',
+    fields: [f(1, 'src_addr', 32, 'EXACT'), f(2, 'dst_addr', 32, 'EXACT'), f(3, 'protocol', 8, 'EXACT'), f(4, 'src_port', 16, 'EXACT'), f(5, 'dst_port', 16, 'EXACT')],
+    actions: [ACTIONS.pinned_hit.id],
+    size: 65536,
+    learned: true,
+    brief: 'Connection pinning, learned by the data plane on a miss (add_on_miss): read-only to controllers, entries expire after 120 s idle.',
+  },
+  pinned_flows_reverse: {
+    id: TABLE | 13,
+    name: 'pinned_flows_reverse',
+    fields: [f(1, 'src_addr', 32, 'EXACT'), f(2, 'dst_addr', 32, 'EXACT'), f(3, 'protocol', 8, 'EXACT'), f(4, 'src_port', 16, 'EXACT'), f(5, 'dst_port', 16, 'EXACT')],
+    actions: [ACTIONS.reverse_hit.id],
+    size: 65536,
+    learned: true,
+    brief: 'The reply direction of each pinned connection, learned with it: source rewritten back to VIP:port.',
   },
 } as const satisfies Record<string, TableDef>;
 

@@ -117,7 +117,7 @@ function needsPriority(t: TableDef): boolean {
   return t.fields.some((f) => f.match === 'TERNARY' || f.match === 'RANGE' || f.match === 'OPTIONAL');
 }
 
-function keyOf(t: TableDef, match: ReadonlyMap<string, MatchValue>, priority: number): string {
+export function keyOf(t: TableDef, match: ReadonlyMap<string, MatchValue>, priority: number): string {
   const parts = t.fields.map((f) => {
     const m = match.get(f.name);
     if (!m) return '*';
@@ -205,6 +205,7 @@ export class TableState {
     if (!te) throw p4err('INVALID_ARGUMENT', 'entity has no table_entry');
     const k = parseKey(te);
     const t = k.table;
+    if (t.learned) throw p4err('PERMISSION_DENIED', `table ${t.name} is learned by the data plane (add_on_miss); controllers may only read it`);
     const rows = this.tables.get(t.id)!;
     const existing = rows.get(k.key);
     if (type === 'DELETE') {
@@ -267,6 +268,22 @@ export class TableState {
       distinct.add(`${mine.value}-${mine.high}`);
       if (distinct.size > ACL_RANGE_CHECKERS) throw p4err('RESOURCE_EXHAUSTED', `${t.name}.${f.name}: all ${ACL_RANGE_CHECKERS} range checkers are in use by other ranges`);
     }
+  }
+
+  /** A data-plane insert into a learned table (add_on_miss); false when the table is full. */
+  learn(t: TableDef, match: Map<string, MatchValue>, action: ActionCall): StoredEntry | undefined {
+    const rows = this.tables.get(t.id)!;
+    if (rows.size >= this.sizeOf(t)) return undefined;
+    const key = keyOf(t, match, 0);
+    const e: StoredEntry = { table: t, key, match, priority: 0, action, counters: { packets: 0, bytes: 0 } };
+    rows.set(key, e);
+    this.versions.set(t.id, this.versions.get(t.id)! + 1);
+    return e;
+  }
+
+  /** A data-plane removal from a learned table (expiry). */
+  forget(t: TableDef, key: string): void {
+    if (this.tables.get(t.id)!.delete(key)) this.versions.set(t.id, this.versions.get(t.id)! + 1);
   }
 
   private put(t: TableDef, key: string, e: StoredEntry | undefined): void {

@@ -228,6 +228,7 @@ export class IpuTarget {
       const r = call.request;
       this.checkDevice(r.deviceId);
       this.requireConfigured();
+      this.pipeline.expire(this.clock.now);
       const out: Entity[] = [];
       for (const ent of r.entities ?? []) {
         if (ent.entity === 'tableEntry') for (const te of this.readEntries(ent.tableEntry!)) out.push({ tableEntry: te });
@@ -394,7 +395,7 @@ export class IpuTarget {
       pc.rxDropped.bytes += frame.length;
       return { disposition: 'DROPPED', dropReason: 'no-pipeline', trace: [{ stage: 'port-ingress', detail: 'no forwarding pipeline is loaded' }], emitted: [] };
     }
-    const r = this.pipeline.run(port, frame, this.cost);
+    const r = this.pipeline.run(port, frame, this.cost, this.clock.now);
     if (r.punt) this.packetIn(port, r.punt.frame, r.punt.reason);
     if (r.dropReason) {
       this.drops.set(r.dropReason, (this.drops.get(r.dropReason) ?? 0) + 1);
