@@ -9,6 +9,7 @@ import { buildFrame, parsePacket } from '../src/sim/packet/index.js';
 import { conntrackBench } from './conntrack.js';
 import { wireBench } from './wire.js';
 import { intelIpuBench } from './intel-ipu.js';
+import { k8sBench } from './k8s.js';
 import { EspSa, espProtect, espUnprotect } from '../src/sim/crypto/index.js';
 import { Policer, Shaper } from '../src/sim/qos/index.js';
 
@@ -116,3 +117,4 @@ conntrackBench(500_000, 2_000_000);
 await qosAndCrypto(200_000);
 await seedScenarioBench();
 await intelIpuBench();
+await k8sBench();

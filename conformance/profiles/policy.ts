@@ -156,7 +156,9 @@ test('acl.icmp-type', '§3.2 acl: icmpType and icmpCode match ICMP messages', AC
   await topology(c);
   await c.insert(deny({ protocol: 1, icmpType: 8, icmpCode: 0 }));
   await blocked(c, toA({ proto: 'icmp', icmpType: 8 }), 'echo request');
-  await delivered(c, toA({ proto: 'icmp', icmpType: 0 }), 'echo reply');
+  // An echo request with another code: the code is part of the match. (An unsolicited
+  // echo reply would be ct-invalid on a device with conntrack, §2.)
+  await delivered(c, toA({ proto: 'icmp', icmpType: 8, icmpCode: 1 }), 'echo request, code 1');
 });
 
 test('acl.modify', '§5.1: MODIFY of an ACL entry changes the verdict at once', ACL, async (c) => {
@@ -244,33 +246,35 @@ test('reject.tcp-rst', '§3.2 acl: ACL_REJECT answers a TCP SYN with a RST to th
   check(p?.ip && p.l4, 'RST is not a TCP packet');
   eq([p.ip.src, p.ip.dst, p.l4.srcPort, p.l4.dstPort], [IP.epA, IP.remote, 80, 40000], 'RST addresses and ports');
   check(((p.l4.tcpFlags ?? 0) & TCP_RST) !== 0, 'RST flag');
-  // RFC 9293 §3.10.7.1: a RST answering a SYN acknowledges seq + 1.
-  check(((p.l4.tcpFlags ?? 0) & TCP_ACK) === 0 || p.l4.ack === 5001, `RST ack ${p.l4.ack}`);
+  // RFC 9293 §3.10.7.1: a RST answering a segment without ACK acknowledges
+  // SEG.SEQ + SEG.LEN, where the SYN counts one and the payload its length.
+  const sentLen = parseFrame(c.frameIn(c.U0, f))!.l4!.payload.length;
+  check(((p.l4.tcpFlags ?? 0) & TCP_ACK) === 0 || p.l4.ack === 5001 + sentLen, `RST ack ${p.l4.ack}, expected ${5001 + sentLen}`);
   check(p.ip.headerChecksumOk && p.l4.checksumOk, 'RST checksums');
   eq(p.dstMac, '02:ee:00:00:00:01', 'RST destination MAC (the sender)');
   await c.hal.capture({});
 });
 
-test('reject.udp-icmp', '§3.2 acl: ACL_REJECT answers UDP with ICMP port unreachable', [...ACL, feature('ACL_REJECT')], async (c) => {
+test('reject.udp-icmp', '§2 Rejections: ACL_REJECT answers UDP with ICMP administratively prohibited', [...ACL, feature('ACL_REJECT')], async (c) => {
   await topology(c);
   await c.insert(acl({ action: 'ACL_REJECT', endpointId: 'ep-a' }));
   const r = await c.send(c.U0, toA({ proto: 'udp', dport: 53 }));
   eq(r.disposition, 'REJECTED', 'disposition');
   const p = parseFrame(r.emitted?.[0]?.frame ?? new Uint8Array());
   check(p?.l4, 'no ICMP answer');
-  eq([p.ip!.dst, p.l4.proto, p.l4.icmpType, p.l4.icmpCode], [IP.remote, 1, 3, 3], 'ICMP port unreachable to the sender');
+  eq([p.ip!.dst, p.l4.proto, p.l4.icmpType, p.l4.icmpCode], [IP.remote, 1, 3, 13], 'ICMP administratively prohibited to the sender');
   check(p.l4.checksumOk && p.ip!.headerChecksumOk, 'answer checksums');
   await c.hal.capture({});
 });
 
-test('reject.udp-icmpv6', '§3.2 acl: ACL_REJECT answers IPv6 UDP with ICMPv6 port unreachable', [...ACL, feature('ACL_REJECT'), feature('IPV6_ROUTING')], async (c) => {
+test('reject.udp-icmpv6', '§2 Rejections: ACL_REJECT answers IPv6 UDP with ICMPv6 administratively prohibited', [...ACL, feature('ACL_REJECT'), feature('IPV6_ROUTING')], async (c) => {
   await topology(c);
   await c.insert(acl({ action: 'ACL_REJECT', endpointId: 'ep-a' }));
   const r = await c.send(c.U0, { src: IP.remote6, dst: IP.epA6, proto: 'udp', dport: 53 });
   eq(r.disposition, 'REJECTED', 'disposition');
   const p = parseFrame(r.emitted?.[0]?.frame ?? new Uint8Array());
   check(p?.l4, 'no ICMPv6 answer');
-  eq([p.ip!.dst, p.l4.proto, p.l4.icmpType, p.l4.icmpCode], [IP.remote6, 58, 1, 4], 'ICMPv6 port unreachable to the sender');
+  eq([p.ip!.dst, p.l4.proto, p.l4.icmpType, p.l4.icmpCode], [IP.remote6, 58, 1, 1], 'ICMPv6 administratively prohibited to the sender');
   check(p.l4.checksumOk, 'answer checksum');
   await c.hal.capture({});
 });

@@ -2,114 +2,16 @@
 //   k8s compile  --manifests DIR --node NAME     the HAL entries one node's device gets
 //   k8s simulate --manifests DIR --probes FILE   a multi-node cluster in process, probed with packets
 //   k8s run      --kubeconfig F --node NAME      the live adapter on a driver, /metrics served
+// The work lives in k8s-commands.ts, imported when a k8s command runs.
 import type { Command } from 'commander';
-import { loadAllYaml } from '@kubernetes/client-node';
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { builtinRegistry } from '../drivers/builtin.js';
-import { KubeConfig, LiveSource, NodeAdapter, compile, loadManifests, nodeConfig, type OverlayMode } from '../k8s-adapter/index.js';
-import { ClusterSim, completeCluster, type ProbeResult, type ProbeSpec, type Verdict } from './k8s-simulate.js';
-import { printJson, renderTable } from './text-table.js';
+import type { OverlayMode } from '../k8s-adapter/node-config.js';
+import { printJson } from './text-table.js';
 
-interface ProbesFile {
-  readonly matrix?: readonly { protocol: ProbeSpec['protocol']; port: number; pods?: readonly string[] }[];
-  readonly probes?: readonly ProbeSpec[];
-}
+const commands = () => import('./k8s-commands.js');
 
-const MARK: Record<Verdict, string> = { allowed: '.', denied: 'X', rejected: 'R', dropped: 'D', 'no-route': '?', 'left-cluster': 'O' };
-
-function readProbes(path: string): ProbesFile {
-  const text = readFileSync(path, 'utf8');
-  const doc = (path.endsWith('.json') ? JSON.parse(text) : loadAllYaml(text)[0]) as ProbesFile | undefined;
-  if (!doc || typeof doc !== 'object') throw new Error(`${path}: expected an object with "matrix" and/or "probes"`);
-  const protocols = ['TCP', 'UDP', 'SCTP'];
-  for (const [i, m] of (doc.matrix ?? []).entries()) {
-    if (!protocols.includes(m.protocol) || !Number.isInteger(m.port)) throw new Error(`${path}: matrix[${i}] needs protocol TCP|UDP|SCTP and an integer port`);
-  }
-  for (const [i, p] of (doc.probes ?? []).entries()) {
-    if (typeof p.from !== 'string' || typeof p.to !== 'string' || !protocols.includes(p.protocol) || !Number.isInteger(p.port)) {
-      throw new Error(`${path}: probes[${i}] needs from, to, protocol TCP|UDP|SCTP and an integer port`);
-    }
-  }
-  return doc;
-}
-
-export interface SimulateReport {
-  readonly driver: string;
-  readonly overlay: OverlayMode;
-  readonly nodes: { node: string; converged: boolean; entries: number; error?: string }[];
-  readonly problems: string[];
-  readonly notes: string[];
-  readonly matrices: { protocol: string; port: number; pods: string[]; rows: string[]; cells: ProbeResult[] }[];
-  readonly probes: ProbeResult[];
-}
-
-export async function runSimulate(opts: { manifests: string; probes: string; driver: string; nodes?: number; overlay: OverlayMode }): Promise<SimulateReport> {
-  const loaded = loadManifests(opts.manifests);
-  const probes = readProbes(opts.probes);
-  const completed = completeCluster(loaded.state, opts.nodes);
-  const sim = await ClusterSim.create(completed.state, { driver: opts.driver, overlay: opts.overlay, nodes: opts.nodes });
-  try {
-    const nodes = await sim.program();
-    const problems = [...loaded.problems, ...sim.nodes.flatMap((n) => n.desired.problems.map((p) => ({ ...p, object: `${n.name}: ${p.object}` })))].map((p) => `${p.object}: ${p.message}`);
-    const notes = [...loaded.notes, ...completed.notes, ...new Set(sim.nodes.flatMap((n) => n.desired.notes))];
-    const matrices = [];
-    for (const m of probes.matrix ?? []) {
-      const pods = m.pods ? [...m.pods] : sim.pods();
-      const cells: ProbeResult[] = [];
-      const rows: string[] = [];
-      for (const from of pods) {
-        let row = '';
-        for (const to of pods) {
-          if (from === to) {
-            row += '-';
-            continue;
-          }
-          const r = await sim.probe({ from, to, protocol: m.protocol, port: m.port });
-          cells.push(r);
-          row += MARK[r.verdict];
-        }
-        rows.push(row);
-      }
-      matrices.push({ protocol: m.protocol, port: m.port, pods, rows, cells });
-    }
-    const results: ProbeResult[] = [];
-    for (const p of probes.probes ?? []) results.push(await sim.probe(p));
-    return { driver: opts.driver, overlay: opts.overlay, nodes, problems, notes, matrices, probes: results };
-  } finally {
-    await sim.close();
-  }
-}
-
-export function formatSimulate(r: SimulateReport): string {
-  const out: string[] = [];
-  out.push(`cluster: ${r.nodes.length} node(s) on driver "${r.driver}", overlay ${r.overlay}`);
-  for (const n of r.nodes) out.push(`  ${n.node}: ${n.converged ? 'programmed (digest matches)' : `NOT converged: ${n.error}`}, ${n.entries} entries written`);
-  for (const p of r.problems) out.push(`problem: ${p}`);
-  for (const n of r.notes) out.push(`note: ${n}`);
-  for (const m of r.matrices) {
-    out.push('', `reachability ${m.protocol}/${m.port} (rows: from, columns: to; . allowed, X denied, R rejected, D dropped, ? no route, O left the cluster)`);
-    const w = Math.max(...m.pods.map((p) => p.length));
-    out.push(`${' '.repeat(w)}  ${m.pods.map((p) => p.padEnd(w)).join(' ')}`);
-    m.rows.forEach((row, i) => out.push(`${m.pods[i].padEnd(w)}  ${[...row].map((c) => c.padEnd(w)).join(' ')}`));
-    const denied = m.cells.filter((c) => c.verdict === 'denied');
-    if (denied.length) {
-      const by = new Map<string, number>();
-      for (const d of denied) by.set(d.policy ?? '(none named)', (by.get(d.policy ?? '(none named)') ?? 0) + 1);
-      out.push(`denied by: ${[...by].map(([p, n]) => `${p} (${n})`).join(', ')}`);
-    }
-  }
-  if (r.probes.length) {
-    out.push('');
-    out.push(
-      renderTable(
-        ['from', 'to', 'probe', 'verdict', 'answered by', 'policy', 'path / why'],
-        r.probes.map((p) => [p.from, p.to, `${p.protocol}/${p.port}`, p.verdict, p.answeredBy ?? '-', p.policy ?? '-', [p.path.join(' > '), p.dropReason].filter(Boolean).join(': ')]),
-        { wrap: { 6: 50 } },
-      ).trimEnd(),
-    );
-  }
-  return `${out.join('\n')}\n`;
+function overlay(v: string): OverlayMode {
+  if (v !== 'vxlan' && v !== 'geneve' && v !== 'direct') throw new Error(`--overlay must be vxlan, geneve or direct (got "${v}")`);
+  return v;
 }
 
 export function registerK8sCommand(program: Command): void {
@@ -122,7 +24,7 @@ export function registerK8sCommand(program: Command): void {
     .requiredOption('--probes <file>', 'YAML/JSON: {matrix: [{protocol, port, pods?}], probes: [{from, to, protocol, port}]}')
     .option('-d, --driver <name>', 'driver for every node', 'reference')
     .option('--nodes <n>', 'nodes to synthesize when the manifests define none', (v) => Number.parseInt(v, 10))
-    .option('--overlay <mode>', 'vxlan | geneve | direct', 'direct')
+    .option('--overlay <mode>', 'vxlan | geneve | direct', overlay, 'direct')
     .addHelpText(
       'after',
       [
@@ -134,9 +36,9 @@ export function registerK8sCommand(program: Command): void {
         '  xpuhal k8s simulate --manifests examples/k8s/two-node --probes examples/k8s/two-node-probes.yaml',
       ].join('\n'),
     )
-    .action(async (opts: { manifests: string; probes: string; driver: string; nodes?: number; overlay: string }, cmd: Command) => {
-      if (!['vxlan', 'geneve', 'direct'].includes(opts.overlay)) throw new Error(`--overlay must be vxlan, geneve or direct (got "${opts.overlay}")`);
-      const report = await runSimulate({ ...opts, overlay: opts.overlay as OverlayMode });
+    .action(async (opts: { manifests: string; probes: string; driver: string; nodes?: number; overlay: OverlayMode }, cmd: Command) => {
+      const { runSimulate, formatSimulate } = await commands();
+      const report = await runSimulate(opts);
       if (cmd.optsWithGlobals().json) return printJson(report);
       process.stdout.write(formatSimulate(report));
     });
@@ -147,18 +49,9 @@ export function registerK8sCommand(program: Command): void {
     .requiredOption('--manifests <dir>', 'directory (or file) of YAML/JSON manifests')
     .requiredOption('--node <name>', 'the node to compile for')
     .option('--host-ports <n>', 'HOST ports pods attach to (host0..)', (v) => Number.parseInt(v, 10), 16)
-    .option('--overlay <mode>', 'vxlan | geneve | direct', 'vxlan')
+    .option('--overlay <mode>', 'vxlan | geneve | direct', overlay, 'vxlan')
     .action(async (opts: { manifests: string; node: string; hostPorts: number; overlay: string }, cmd: Command) => {
-      const loaded = loadManifests(opts.manifests);
-      const d = compile(loaded.state, nodeConfig({ nodeName: opts.node, hostPorts: Array.from({ length: opts.hostPorts }, (_, i) => `host${i}`), overlay: opts.overlay as OverlayMode }));
-      const report = { tables: d.tables, problems: [...loaded.problems, ...d.problems], notes: [...loaded.notes, ...d.notes] };
-      if (cmd.optsWithGlobals().json) return printJson(report);
-      for (const [t, entries] of Object.entries(d.tables)) {
-        process.stdout.write(`${t} (${entries.length})\n`);
-        for (const e of entries) process.stdout.write(`  ${JSON.stringify(Object.values(e)[0])}\n`);
-      }
-      for (const p of report.problems) process.stdout.write(`problem: ${p.object}: ${p.message}\n`);
-      for (const n of report.notes) process.stdout.write(`note: ${n}\n`);
+      await (await commands()).compileCommand(opts, !!cmd.optsWithGlobals().json, printJson);
     });
 
   k8s
@@ -167,38 +60,10 @@ export function registerK8sCommand(program: Command): void {
     .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, or in-cluster)')
     .requiredOption('--node <name>', 'the node this adapter programs')
     .option('-d, --driver <name>', 'driver to program', 'reference')
-    .option('--overlay <mode>', 'vxlan | geneve | direct', 'vxlan')
+    .option('--overlay <mode>', 'vxlan | geneve | direct', overlay, 'vxlan')
     .option('--metrics-port <port>', 'serve Prometheus metrics on this port (0: off)', (v) => Number.parseInt(v, 10), 0)
     .option('--resync <seconds>', 'full reconcile at least this often', (v) => Number.parseInt(v, 10), 60)
     .action(async (opts: { kubeconfig?: string; node: string; driver: string; overlay: string; metricsPort: number; resync: number }) => {
-      const kc = new KubeConfig();
-      if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
-      else kc.loadFromDefault();
-      const hal = await builtinRegistry().create(opts.driver, {});
-      const ports = (await hal.listPorts()).ports ?? [];
-      const config = nodeConfig({ nodeName: opts.node, hostPorts: ports.filter((p) => p.role === 'HOST').map((p) => p.id!), overlay: opts.overlay as OverlayMode });
-      const log = (l: string) => process.stderr.write(`${new Date().toISOString()} ${l}\n`);
-      const adapter = new NodeAdapter({ hal, config, log });
-      const sync = () =>
-        void adapter.sync(source.snapshot()).then(
-          (r) => log(`sync: ${r.converged ? 'converged' : `NOT converged (${r.error})`}; +${r.inserts} ~${r.modifies} -${r.deletes}${r.fullResync ? ' (full read)' : ''}`),
-          (e: unknown) => log(`sync failed: ${String(e)}`),
-        );
-      const source = new LiveSource({ kubeConfig: kc, onChange: sync, log });
-      await adapter.watchFlowRecords();
-      await source.start();
-      const resync = setInterval(sync, Math.max(1, opts.resync) * 1000);
-      const server = opts.metricsPort
-        ? createServer((req, res) => {
-            if (req.url !== '/metrics') return void res.writeHead(404).end();
-            void adapter.metrics.text().then((t) => res.writeHead(200, { 'content-type': adapter.metrics.registry.contentType }).end(t));
-          }).listen(opts.metricsPort)
-        : undefined;
-      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
-      clearInterval(resync);
-      server?.close();
-      await source.stop();
-      adapter.close();
-      await hal.close();
+      await (await commands()).runCommand(opts);
     });
 }

@@ -1,11 +1,18 @@
 // A simulated device: ports, logical-table state, the packet walk, virtual time,
 // capture buffers and counters. The reference driver exposes it as a Hal.
-import { formatMac, tableByName, type EmittedPacket, type PortEntry, type PortRole, type PortStatus } from '../hal/index.js';
+import { formatMac, tableByName, type CtZoneEntry, type EmittedPacket, type FlowLogEntry, type PortEntry, type PortRole, type PortStatus } from '../hal/index.js';
 import { VirtualClock } from './clock.js';
+import { ConntrackTable, allocateSnatPort, type CtEntry } from './conntrack/index.js';
 import { NO_COST, type CostSink } from './cost/ops.js';
+import { buildRejection } from './pipeline/reject.js';
+import { AffinityTable } from './pipeline/affinity.js';
 import { ForwardingState } from './pipeline/forwarding-state.js';
-import { walkPacket, type WalkResult } from './pipeline/packet-walk.js';
+import { walkPacket, type WalkContext, type WalkResult } from './pipeline/packet-walk.js';
+import { TableQos } from './pipeline/qos.js';
+import type { Tracker } from './pipeline/tracker.js';
 import { TableStore, type TableLimits } from './state/table-store.js';
+import { EventLog } from './telemetry/event-log.js';
+import { FlowRecorder } from './telemetry/flow-recorder.js';
 
 export interface PortSpec {
   readonly id: string;
@@ -18,6 +25,10 @@ export interface DeviceSpec {
   readonly limits: Readonly<Record<string, TableLimits>>;
   /** Packets kept per port for Capture before the oldest are discarded. */
   readonly captureDepth: number;
+  /** The device's conntrack maximum (all zones together; a zone's maxEntries 0 means this). */
+  readonly conntrackEntries: number;
+  /** Events retained for Subscribe resumption (hal-spec §13.2: at least 65536). */
+  readonly eventRetention?: number;
 }
 
 interface PortCounters {
@@ -41,6 +52,13 @@ export class SimDevice {
   readonly emitted = zero();
   /** Where the walk reports the operations it performs (a cost meter in `sim run`). */
   cost: CostSink = NO_COST;
+  readonly conntrack: ConntrackTable;
+  readonly conntrackEntries: number;
+  readonly events: EventLog;
+  private readonly flows: FlowRecorder;
+  private readonly affinity = new AffinityTable();
+  private readonly qos: TableQos;
+  private readonly tracker: Tracker;
 
   constructor(private readonly spec: DeviceSpec) {
     this.store = new TableStore(spec.limits);
@@ -55,6 +73,48 @@ export class SimDevice {
     });
     const zoneTable = tableByName('ct_zone')!;
     this.store.seed(zoneTable, JSON.stringify([null]), {});
+    this.conntrackEntries = spec.conntrackEntries;
+    this.events = new EventLog(spec.eventRetention);
+    this.flows = new FlowRecorder(() => this.singleton<FlowLogEntry>('flow_log'), this.events, this.clock);
+    this.conntrack = new ConntrackTable({
+      clock: this.clock,
+      maxEntries: spec.conntrackEntries,
+      zone: (z) => this.store.object('ct_zone', z === 0 ? (null as unknown as number) : z)?.body as CtZoneEntry | undefined,
+      onEnd: (e, reason, now) => this.connectionEnded(e, reason, now),
+    });
+    this.qos = new TableQos(this.store);
+    const ct = this.conntrack;
+    this.tracker = {
+      get size() {
+        return ct.size;
+      },
+      classify: (zone, tuple, flags, now, meta) => ct.classify(zone, tuple, flags, now, meta),
+      update: (conn, dir, flags, bytes, now, seg) => {
+        ct.update(conn as CtEntry, dir, flags, bytes, now, seg);
+      },
+      commit: (zone, original, nat, info, flags, bytes, now, meta) => {
+        const r = ct.commit(zone, original, nat, { policyRef: info.policyRef }, flags, bytes, now, meta);
+        if (typeof r === 'string') return r;
+        this.flows.started(r, info.ingressPort);
+        return r;
+      },
+      allocatePort: (zone, tuple, ip, range, dnat, now) => {
+        const p = allocateSnatPort(ct, zone, tuple, { dnat, snatIp: ip, range, nowNs: now });
+        return p === 'exhausted' ? null : p;
+      },
+    };
+    this.ctx = this.walkContext();
+  }
+
+  private singleton<T>(table: string): T | undefined {
+    const it = this.store.entries(table).next();
+    return it.done ? undefined : (it.value.body as T);
+  }
+
+  private connectionEnded(e: CtEntry, reason: 'IDLE_TIMEOUT' | 'TCP_FIN' | 'TCP_RST' | 'FLUSHED', now: number): void {
+    this.flows.ended(e, reason, now);
+    // hal-spec §12: flushes produce flow records but no aging events.
+    if (reason !== 'FLUSHED') this.events.append(now, { conntrackAging: { entry: this.conntrack.toHal(e) } });
   }
 
   hasPort(id: string): boolean {
@@ -81,28 +141,8 @@ export class SimDevice {
     pc.rx.bytes += frame.length;
     this.injected.packets++;
     this.injected.bytes += frame.length;
-    const result = walkPacket(
-      {
-        store: this.store,
-        fwd: this.fwd,
-        port: (id) => {
-          const p = this.portSpecs.get(id);
-          if (!p) return undefined;
-          const cfg = this.portConfig(id);
-          return { id, mac: p.mac, adminUp: cfg.adminUp === true, vrf: cfg.vrf ?? 0 };
-        },
-        cost: this.cost,
-        countLookup: (table, hit) => {
-          const c = this.tableCounters.get(table) ?? { lookups: 0, hits: 0 };
-          c.lookups++;
-          if (hit) c.hits++;
-          this.tableCounters.set(table, c);
-        },
-      },
-      portId,
-      frame,
-      timeNs,
-    );
+    if (this.affinity.size > 65536) this.affinity.sweep(timeNs);
+    const result = walkPacket(this.ctx, portId, frame, timeNs);
     if (result.dropReason) {
       this.drops.set(result.dropReason, (this.drops.get(result.dropReason) ?? 0) + 1);
       pc.rxDropped.packets++;
@@ -126,16 +166,50 @@ export class SimDevice {
     return result;
   }
 
+  private readonly ctx: WalkContext;
+
+  private walkContext(): WalkContext {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const device = this;
+    return {
+      store: this.store,
+      fwd: this.fwd,
+      get cost() {
+        return device.cost;
+      },
+      ct: this.tracker,
+      affinity: this.affinity,
+      flows: this.flows,
+      qos: this.qos,
+      reject: buildRejection,
+      port: (id) => {
+        const p = this.portSpecs.get(id);
+        if (!p) return undefined;
+        const cfg = this.portConfig(id);
+        return { id, mac: p.mac, adminUp: cfg.adminUp === true, vrf: cfg.vrf ?? 0, ctZone: cfg.ctZone ?? 0 };
+      },
+      countLookup: (table, hit) => {
+        const c = this.tableCounters.get(table) ?? { lookups: 0, hits: 0 };
+        c.lookups++;
+        if (hit) c.hits++;
+        this.tableCounters.set(table, c);
+      },
+    };
+  }
+
   capture(portIds: readonly string[], max: number, peek: boolean): EmittedPacket[] {
     const wanted = (e: EmittedPacket) => portIds.length === 0 || portIds.includes(e.portId!);
-    const taken: EmittedPacket[] = [];
-    const kept: EmittedPacket[] = [];
-    for (const e of this.captured) {
-      if (wanted(e) && (max === 0 || taken.length < max)) taken.push(e);
-      else kept.push(e);
+    // hal-spec §14.2: in order of emission time, ties in emission order. A shaper
+    // can make a packet leave after one injected later, so the buffer (kept in
+    // emission order) is not already in time order.
+    const byTime = this.captured.map((e, i) => ({ e, i })).filter(({ e }) => wanted(e));
+    byTime.sort((a, b) => (a.e.timeNs ?? 0) - (b.e.timeNs ?? 0) || a.i - b.i);
+    const chosen = max === 0 ? byTime : byTime.slice(0, max);
+    if (!peek && chosen.length) {
+      const gone = new Set(chosen.map((c) => c.i));
+      this.captured = this.captured.filter((_, i) => !gone.has(i));
     }
-    if (!peek) this.captured = kept;
-    return taken;
+    return chosen.map((c) => c.e);
   }
 
   usage(): Record<string, number> {

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runSimulate } from '../../src/cli/k8s.js';
+import { runSimulate } from '../../src/cli/k8s-commands.js';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
 const MANIFESTS = join(ROOT, 'examples/k8s/two-node');

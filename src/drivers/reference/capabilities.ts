@@ -6,7 +6,17 @@ import type { PortSpec } from '../../sim/device.js';
 
 export const REFERENCE_ATOMICITY: Atomicity[] = ['CONTINUE_ON_ERROR', 'ROLLBACK_ON_ERROR', 'DATAPLANE_ATOMIC'];
 
-export const REFERENCE_FEATURES: Feature[] = ['IPV4_ROUTING', 'IPV6_ROUTING', 'ECMP', 'NEIGHBOR_REWRITE', 'TTL_DECREMENT', 'ACL', 'ACL_DEFAULT_DENY'];
+export const REFERENCE_FEATURES: Feature[] = [
+  'IPV4_ROUTING', 'IPV6_ROUTING', 'ECMP', 'NEIGHBOR_REWRITE', 'TTL_DECREMENT', 'ROUTE_REJECT_ICMP',
+  'ACL', 'ACL_DEFAULT_DENY', 'ACL_REJECT',
+  'CONNTRACK', 'STATEFUL_ACL', 'SERVICE_LB', 'SERVICE_AFFINITY', 'SERVICE_REJECT_EMPTY', 'SERVICE_SOURCE_RANGES', 'SNAT', 'HAIRPIN',
+  'VXLAN_ENCAP', 'VXLAN_DECAP', 'GENEVE_ENCAP', 'GENEVE_DECAP',
+  'POLICER', 'SHAPER',
+  'FLOW_RECORDS',
+];
+
+/** Connections the device tracks in all zones together. */
+export const REFERENCE_CONNTRACK_ENTRIES = 1_048_576;
 
 export const REFERENCE_MAX_BATCH = 100_000;
 
@@ -23,20 +33,20 @@ export function referenceTables(sizes: { scale: number; ports: number }): Record
     nexthop: applied(4096 * s),
     ecmp_group: applied(1024 * s, { maxGroupMembers: 64 }),
     acl: applied(16384 * s, { perEntryCounters: true }),
-    tunnel: stored(1024 * s),
-    tunnel_term: stored(1024 * s),
-    service: stored(16384 * s),
-    service_source: stored(4096 * s),
-    backend_group: stored(16384 * s, { maxGroupMembers: 256 }),
-    snat: stored(1024 * s),
-    ct_zone: stored(256),
-    policer: stored(4096 * s),
-    policer_binding: stored(4096 * s),
-    shaper: stored(sizes.ports * 8),
+    tunnel: applied(1024 * s, { perEntryCounters: true }),
+    tunnel_term: applied(1024 * s, { perEntryCounters: true }),
+    service: applied(16384 * s, { perEntryCounters: true }),
+    service_source: applied(4096 * s),
+    backend_group: applied(16384 * s, { maxGroupMembers: 256, perEntryCounters: true }),
+    snat: applied(1024 * s, { perEntryCounters: true }),
+    ct_zone: applied(256),
+    policer: applied(4096 * s, { perEntryCounters: true }),
+    policer_binding: applied(4096 * s),
+    shaper: applied(sizes.ports * 8, { perEntryCounters: true }),
     ipsec_sa: stored(1024 * s),
     ipsec_spd: stored(1024 * s),
     tls_session: stored(4096 * s),
-    flow_log: stored(1),
+    flow_log: applied(1),
   };
 }
 

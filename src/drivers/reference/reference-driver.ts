@@ -17,7 +17,12 @@ import {
   type CaptureResponse,
   type ClockResponse,
   type ConntrackEntry,
+  type ConntrackFilter,
+  type DeleteConntrackRequest,
   type DeleteConntrackResponse,
+  type GetConntrackRequest,
+  type ListConntrackRequest,
+  type SubscribeRequest,
   type DescribeResponse,
   type EntryRecord,
   type Event,
@@ -43,7 +48,7 @@ import {
 } from '../../hal/index.js';
 import { SimDevice } from '../../sim/device.js';
 import type { TableLimits } from '../../sim/state/table-store.js';
-import { REFERENCE_ATOMICITY, REFERENCE_FEATURES, REFERENCE_MAX_BATCH, referencePorts, referenceTables } from './capabilities.js';
+import { REFERENCE_ATOMICITY, REFERENCE_CONNTRACK_ENTRIES, REFERENCE_FEATURES, REFERENCE_MAX_BATCH, referencePorts, referenceTables } from './capabilities.js';
 
 export interface ReferenceOptions {
   /** Host-facing ports host0..hostN-1 (default 16). */
@@ -52,6 +57,10 @@ export interface ReferenceOptions {
   readonly scale?: number;
   /** Overrides of max entries per table, for capacity tests. */
   readonly tableSizes?: Readonly<Record<string, number>>;
+  /** The conntrack maximum over all zones (default 1,048,576). */
+  readonly conntrackEntries?: number;
+  /** Events kept for Subscribe resumption (default 65536). */
+  readonly eventRetention?: number;
 }
 
 export class ReferenceDriver implements Hal {
@@ -72,7 +81,7 @@ export class ReferenceDriver implements Hal {
     }
     const limits: Record<string, TableLimits> = {};
     for (const [name, s] of Object.entries(this.tables)) limits[name] = { maxEntries: s.maxEntries, maxGroupMembers: s.maxGroupMembers };
-    this.device = new SimDevice({ ports, limits, captureDepth: 4096 });
+    this.device = new SimDevice({ ports, limits, captureDepth: 4096, conntrackEntries: options.conntrackEntries ?? REFERENCE_CONNTRACK_ENTRIES, eventRetention: options.eventRetention });
   }
 
   async describe(_opts?: CallOptions): Promise<DescribeResponse> {
@@ -82,15 +91,19 @@ export class ReferenceDriver implements Hal {
         tables: tableCapabilities(this.tables, (t) => this.device.store.count(t)),
         atomicityModes: [...REFERENCE_ATOMICITY],
         features: [...REFERENCE_FEATURES],
-        conntrack: { supported: false },
+        conntrack: {
+          supported: true, maxEntries: this.device.conntrackEntries, maxZones: this.tables.ct_zone.maxEntries,
+          configurableTimeouts: true, tcpWindowTracking: true, nat: true, agingEvents: true,
+        },
         crypto: {},
-        qos: {},
-        telemetry: { perEntryCounters: true },
+        qos: { policerModes: ['SRTCM', 'TRTCM'], colorAware: false, maxPolicers: this.tables.policer.maxEntries, shapers: true, queuesPerPort: 1 },
+        telemetry: { perEntryCounters: true, flowRecords: true, sampling: true, eventStream: true },
         packetIo: { inject: true, capture: true, trace: true, virtualTime: true },
         maxBatchSize: REFERENCE_MAX_BATCH,
         notes: [
-          'Tables marked "applied to packets: no" are stored, read back and digested, but the reference walk does not act on them yet (tunnels, services, NAT, conntrack, QoS, crypto, flow logs).',
-          'Route "reject" drops without sending ICMP unreachable yet (ROUTE_REJECT_ICMP not declared); ACL_REJECT is refused ACTION_UNSUPPORTED until it can answer with TCP RST / ICMP.',
+          'Tables marked "applied to packets: no" (IPsec, TLS) are stored, read back and digested, but the reference walk does not act on them yet.',
+          'Shapers serve queue 0 of each port only: there is no traffic classifier yet. Policers are color-blind.',
+          'ICMP errors RELATED to a connection pass without policy but are not reverse-translated (their quoted header keeps the post-NAT addresses).',
           'Frames must be addressed to the ingress port\'s MAC (the device is the endpoints\' L3 gateway); ARP is not answered.',
         ],
       },
@@ -151,8 +164,13 @@ export class ReferenceDriver implements Hal {
 
   /** hal-spec §5.4 step 4: actions the datapath cannot carry out are refused, never approximated. */
   private supportStatus(u: ValidUpdate): UpdateStatus | undefined {
-    if (u.member === 'acl' && u.type !== 'DELETE' && u.body.action === 'ACL_REJECT' && !REFERENCE_FEATURES.includes('ACL_REJECT')) {
-      return statusOf('UNIMPLEMENTED', 'ACTION_UNSUPPORTED', 'ACL_REJECT needs feature ACL_REJECT, which this device does not declare (it cannot answer with TCP RST / ICMP yet)', `updates[${u.index}].entry.acl.action`);
+    if (u.type === 'DELETE') return undefined;
+    const at = `updates[${u.index}].entry.${u.member}`;
+    if (u.member === 'policer' && u.body.colorAware) {
+      return statusOf('UNIMPLEMENTED', 'FEATURE_UNSUPPORTED', 'color-aware policers are not supported: this device declares qos.colorAware false', `${at}.colorAware`);
+    }
+    if (u.member === 'flowLog' && ((u.body.ipfixCollectors as unknown[] | undefined)?.length ?? 0) > 0) {
+      return statusOf('UNIMPLEMENTED', 'FEATURE_UNSUPPORTED', 'IPFIX export is not supported: this device declares telemetry.ipfixExport false', `${at}.ipfixCollectors`);
     }
     return undefined;
   }
@@ -198,14 +216,29 @@ export class ReferenceDriver implements Hal {
     return out;
   }
 
-  async listConntrack(): Promise<ConntrackEntry[]> {
-    throw HalError.of('FEATURE_UNSUPPORTED', 'the reference pipeline has no connection tracking yet');
+  async listConntrack(req: ListConntrackRequest = {}): Promise<ConntrackEntry[]> {
+    const filter = checkConntrackFilter(req.filter, 'filter');
+    const ct = this.device.conntrack;
+    return ct.list(filter, req.limit ?? 0).map((e) => ct.toHal(e));
   }
-  async getConntrack(): Promise<ConntrackEntry> {
-    throw HalError.of('FEATURE_UNSUPPORTED', 'the reference pipeline has no connection tracking yet');
+
+  async getConntrack(req: GetConntrackRequest): Promise<ConntrackEntry> {
+    const t = req.tuple;
+    if (!t) throw HalError.of('FIELD_MISSING', 'tuple is required', 'tuple');
+    for (const f of ['srcIp', 'dstIp'] as const) {
+      if (!t[f]) throw HalError.of('FIELD_MISSING', `tuple.${f} is required`, `tuple.${f}`);
+      const p = checkIp(t[f]!);
+      if (p) throw HalError.of(p.reason, p.message, `tuple.${f}`);
+    }
+    const ct = this.device.conntrack;
+    const e = ct.get(req.zone ?? 0, t);
+    if (!e) throw HalError.of('ENTRY_NOT_FOUND', `no connection ${t.srcIp}:${t.srcPort ?? 0} → ${t.dstIp}:${t.dstPort ?? 0} proto ${t.protocol ?? 0} in zone ${req.zone ?? 0}`);
+    return ct.toHal(e);
   }
-  async deleteConntrack(): Promise<DeleteConntrackResponse> {
-    throw HalError.of('FEATURE_UNSUPPORTED', 'the reference pipeline has no connection tracking yet');
+
+  async deleteConntrack(req: DeleteConntrackRequest = {}): Promise<DeleteConntrackResponse> {
+    const filter = checkConntrackFilter(req.filter, 'filter');
+    return { deleted: this.device.conntrack.delete(filter) };
   }
 
   async getCounters(): Promise<GetCountersResponse> {
@@ -217,10 +250,24 @@ export class ReferenceDriver implements Hal {
     };
   }
 
-  subscribe(_req: unknown, _onEvent: (e: Event) => void, onError?: (err: Error) => void): Subscription {
-    // No event sources exist yet (no flow records, no conntrack aging): say so.
-    queueMicrotask(() => onError?.(HalError.of('FEATURE_UNSUPPORTED', 'the reference pipeline emits no events yet')));
-    return { close: () => undefined };
+  subscribe(req: SubscribeRequest, onEvent: (e: Event) => void, onError?: (err: Error) => void): Subscription {
+    let stop: (() => void) | undefined;
+    let closed = false;
+    // Delivery starts after the call returns, as a stream's would.
+    queueMicrotask(() => {
+      if (closed) return;
+      try {
+        stop = this.device.events.subscribe(req ?? {}, onEvent);
+      } catch (e) {
+        onError?.(e as Error);
+      }
+    });
+    return {
+      close: () => {
+        closed = true;
+        stop?.();
+      },
+    };
   }
 
   async inject(req: InjectRequest): Promise<InjectResponse> {
@@ -256,6 +303,18 @@ export class ReferenceDriver implements Hal {
   }
 
   async close(): Promise<void> {}
+}
+
+/** hal-spec §12: addresses in a filter must be valid addresses; absent fields match everything. */
+function checkConntrackFilter(f: ConntrackFilter | undefined, path: string): ConntrackFilter {
+  const filter = f ?? {};
+  for (const k of ['address', 'replySrcIp'] as const) {
+    const v = filter[k];
+    if (!v) continue;
+    const p = checkIp(v);
+    if (p) throw HalError.of(p.reason, p.message, `${path}.${k}`);
+  }
+  return filter;
 }
 
 /** The enum value names of a field, when it is an enum. */

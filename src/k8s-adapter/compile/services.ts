@@ -58,10 +58,18 @@ function skipReason(ctx: CompileContext, svc: Service): string | null {
   return null;
 }
 
-function slicesOf(ctx: CompileContext, svc: Service): EndpointSlice[] {
-  return ctx.state.endpointSlices.filter(
-    (s) => s.metadata?.namespace === svc.metadata.namespace && s.metadata?.labels?.[SERVICE_NAME_LABEL] === svc.metadata.name,
-  );
+/** EndpointSlices by "namespace/service-name" (one pass, not one scan per service). */
+function slicesByService(ctx: CompileContext): Map<string, EndpointSlice[]> {
+  const out = new Map<string, EndpointSlice[]>();
+  for (const s of ctx.state.endpointSlices) {
+    const name = s.metadata?.labels?.[SERVICE_NAME_LABEL];
+    if (!name) continue;
+    const k = `${s.metadata.namespace}/${name}`;
+    const list = out.get(k);
+    if (list) list.push(s);
+    else out.set(k, [s]);
+  }
+  return out;
 }
 
 function candidatesFor(slices: readonly EndpointSlice[], sp: ServicePort, family: Family): Candidate[] {
@@ -126,6 +134,7 @@ export function compileServices(ctx: CompileContext): ServiceResult {
     (a) => !ctx.config.nodePortAddresses.length || ctx.config.nodePortAddresses.some((p) => prefixContainsAddress(normalizePrefix(p) ?? '', a)),
   );
 
+  const slicesIndex = slicesByService(ctx);
   const services = [...ctx.state.services].sort((a, b) => (objectKey(a.metadata ?? {}) < objectKey(b.metadata ?? {}) ? -1 : 1));
   for (const svc of services) {
     const key = objectKey(svc.metadata ?? {});
@@ -151,7 +160,7 @@ export function compileServices(ctx: CompileContext): ServiceResult {
       report(ctx, 'Service', key, `sessionAffinityConfig.clientIP.timeoutSeconds ${affinity} is outside 1..${MAX_AFFINITY_TIMEOUT_S}; skipped`);
       continue;
     }
-    const slices = slicesOf(ctx, svc);
+    const slices = slicesIndex.get(key) ?? [];
     const internalLocal = spec.internalTrafficPolicy === 'Local';
     const externalLocal = spec.externalTrafficPolicy === 'Local';
     const externalIps = (spec.externalIPs ?? []).map((a) => canonicalAddress(String(a))).filter((a): a is string => !!a);

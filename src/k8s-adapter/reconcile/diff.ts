@@ -2,7 +2,7 @@
 // so references always resolve: objects are created before their referrers and
 // referrers deleted before the objects they name (hal-spec §5.3, §6.4). Within a
 // batch: inserts by rank, then modifies by rank, then deletes by reverse rank.
-import { encodeBody, entryParts, keyString, type TableEntry, type Update } from '../../hal/index.js';
+import { entryParts, keyString, type TableEntry, type Update } from '../../hal/index.js';
 
 /** Reference depth: a table refers only to tables of a lower rank. */
 function rank(entry: TableEntry): number {
@@ -27,13 +27,28 @@ function rank(entry: TableEntry): number {
 export interface Keyed {
   readonly key: string;
   readonly entry: TableEntry;
-  /** Canonical bytes of the whole entry, for equality. */
+  /** Canonical text of the whole entry, for equality. */
   readonly bytes: string;
+}
+
+/** JSON with object keys sorted: equal canonical entries give equal text whatever the key order. */
+function stableText(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableText).join(',')}]`;
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableText(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
 }
 
 export function keyed(entry: TableEntry): Keyed {
   const { member, table, body } = entryParts(entry);
-  return { key: `${member}${keyString(table, body)}`, entry, bytes: `${member}:${Buffer.from(encodeBody(table, body)).toString('base64')}` };
+  // Both sides are canonical (compiler output, Read results), so their text is comparable.
+  return { key: `${member}${keyString(table, body)}`, entry, bytes: `${member}:${stableText(body)}` };
 }
 
 export interface Diff {
@@ -52,8 +67,16 @@ function keyOnly(entry: TableEntry): TableEntry {
 }
 
 export function diffStates(desired: readonly TableEntry[], current: readonly TableEntry[]): Diff {
-  const want = new Map(desired.map((e) => [keyed(e).key, keyed(e)] as const));
-  const have = new Map(current.map((e) => [keyed(e).key, keyed(e)] as const));
+  const index = (list: readonly TableEntry[]) => {
+    const m = new Map<string, Keyed>();
+    for (const e of list) {
+      const k = keyed(e);
+      m.set(k.key, k);
+    }
+    return m;
+  };
+  const want = index(desired);
+  const have = index(current);
   const inserts: TableEntry[] = [];
   const modifies: TableEntry[] = [];
   const deletes: TableEntry[] = [];

@@ -6,7 +6,7 @@ import { TcpStateValues } from '../../hal/index.js';
 import type { Timer, VirtualClock } from '../clock.js';
 import { CtEntry, type CtDirection, type CtEndReason } from './entry.js';
 import { ExpiryQueue } from './expiry-queue.js';
-import { DIR_ORIGINAL, DIR_REPLY, TCP_FIN, TCP_INVALID, TCP_RST, TcpSt, tcpNext, tcpOpens, tcpReopens } from './tcp-state.js';
+import { DIR_ORIGINAL, DIR_REPLY, TCP_FIN, TCP_INVALID, TCP_RST, TcpSt, tcpNext, tcpOpens, tcpPicksUp, tcpReopens } from './tcp-state.js';
 import { DEFAULT_RESOLVED, resolveTimeouts, type ResolvedTimeouts } from './timeouts.js';
 import {
   IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, canonicalIp, fromHal, replyTuple, type NatBindings, type Tuple,
@@ -106,13 +106,18 @@ export class ConntrackTable {
     return this.perZone.get(zone) ?? 0;
   }
 
+  /** A SYN opens anywhere; a plain ACK picks a connection up except in zones with window tracking. */
+  private tcpMayOpen(zone: number, flags: number): boolean {
+    return tcpOpens(flags) || (tcpPicksUp(flags) && !this.zoneOf(zone)?.tcpWindowTracking);
+  }
+
   /** Classifies a packet without changing anything. */
   classify(zone: number, tuple: Tuple, tcpFlags: number, nowNs: number, meta?: PacketMeta): CtVerdict {
     if (meta?.quoted) return this.related(zone, meta.quoted, nowNs);
     const code = this.index.find(zone, tuple, hashTuple(zone, tuple));
     const e = code === 0 ? undefined : this.index.entry(code);
     if (e === undefined || e.expiresNs <= nowNs) {
-      if (tuple.protocol === IPPROTO_TCP && !tcpOpens(tcpFlags)) return this.say('INVALID', undefined, undefined);
+      if (tuple.protocol === IPPROTO_TCP && !this.tcpMayOpen(zone, tcpFlags)) return this.say('INVALID', undefined, undefined);
       if (meta?.icmpType !== undefined && !opensIcmp(tuple.protocol, meta.icmpType)) return this.say('INVALID', undefined, undefined);
       return this.say('NEW', undefined, undefined);
     }
@@ -137,7 +142,7 @@ export class ConntrackTable {
     meta?: PacketMeta,
   ): CtEntry | CommitRefusal {
     const tcp = original.protocol === IPPROTO_TCP;
-    if (tcp && !tcpOpens(tcpFlags)) return 'invalid';
+    if (tcp && !this.tcpMayOpen(zone, tcpFlags)) return 'invalid';
     if (meta?.icmpType !== undefined && !opensIcmp(original.protocol, meta.icmpType)) return 'invalid';
     const orig: Tuple = { srcIp: original.srcIp, dstIp: original.dstIp, protocol: original.protocol, srcPort: original.srcPort, dstPort: original.dstPort };
     const origHash = hashTuple(zone, orig);
@@ -160,7 +165,8 @@ export class ConntrackTable {
 
     const e = new CtEntry(this.nextId++, zone, orig, reply, origHash, replyHash, nat?.dnat !== undefined, nat?.snat !== undefined, nowNs, info.policyRef ?? '');
     if (tcp) {
-      e.tcpState = TcpSt.SYN_SENT;
+      // A picked-up connection (no SYN seen) starts established.
+      e.tcpState = tcpOpens(tcpFlags) ? TcpSt.SYN_SENT : TcpSt.ESTABLISHED;
       if (cfg?.tcpWindowTracking) {
         e.window = new TcpWindow();
         if (meta?.seg) e.window.record(DIR_ORIGINAL, tcpFlags, meta.seg);

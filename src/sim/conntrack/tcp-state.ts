@@ -63,6 +63,16 @@ export function tcpOpens(flags: number): boolean {
   return eventOf(flags) === EV_SYN;
 }
 
+/**
+ * May a connection be picked up mid-stream from this segment? A plain ACK (with
+ * or without PSH/URG) opens an ESTABLISHED connection, as Linux does with its
+ * default nf_conntrack_tcp_loose=1, so a device restart or a route change does not
+ * cut live connections. Zones with window tracking stay strict (SYN only).
+ */
+export function tcpPicksUp(flags: number): boolean {
+  return eventOf(flags) === EV_ACK;
+}
+
 /** Does an orig-direction segment with these flags reopen a finished connection? */
 export function tcpReopens(state: number, dir: number, flags: number): boolean {
   return dir === DIR_ORIGINAL && eventOf(flags) === EV_SYN && (state === TcpSt.TIME_WAIT || state === TcpSt.CLOSE);

@@ -20,7 +20,8 @@ export interface ReplyOptions {
 }
 
 /** The unreachable flavours the pipeline needs. */
-export type UnreachableKind = 'port' | 'admin';
+/** Port unreachable (services), administratively prohibited (ACLs), network unreachable / no route (routes). */
+export type UnreachableKind = 'port' | 'admin' | 'net';
 
 /**
  * Quoted bytes of the invoking packet. RFC 792 requires the IP header plus 8
@@ -111,14 +112,14 @@ export function buildIcmpUnreachable(frame: Uint8Array, pkt: ParsedPacket, kind:
     return buildFrame({
       eth: ethBack(pkt, opts),
       ipv6: { src, dst: l3.src, hopLimit: ttl },
-      icmpv6: { type: 1, code: kind === 'port' ? 4 : 1 },
+      icmpv6: { type: 1, code: kind === 'port' ? 4 : kind === 'admin' ? 1 : 0 },
       payload: quote,
     });
   }
   return buildFrame({
     eth: ethBack(pkt, opts),
     ipv4: { src, dst: l3.src, ttl },
-    icmp: { type: 3, code: kind === 'port' ? 3 : 13 },
+    icmp: { type: 3, code: kind === 'port' ? 3 : kind === 'admin' ? 13 : 0 },
     payload: quote,
   });
 }

@@ -5,7 +5,10 @@ import type { InjectResponse, Update } from '../../../src/hal/generated/types.js
 import { ABORTED, del, mod, expectUnchanged, ins, send, shape, snapshot, topologyDevice, write, writeFailure, type Device, type Flow, type Entry } from './fixtures.js';
 
 const OUTSIDE = '198.51.100.7';
-const flowTo = (dport: number): Flow => ({ src: OUTSIDE, dst: '10.0.0.10', proto: 'tcp', dport });
+// Each probe is a new connection (fresh source port): an established one would
+// keep its admission and never consult the policy being swapped.
+let nextSport = 30000;
+const flowTo = (dport: number): Flow => ({ src: OUTSIDE, dst: '10.0.0.10', proto: 'tcp', sport: nextSport++, dport });
 
 const aclEntry = (set: 'old' | 'new', dport: number, action: 'ACL_ALLOW' | 'ACL_DENY'): Entry => ({
   acl: {

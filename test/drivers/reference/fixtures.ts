@@ -8,9 +8,14 @@ import type { Hal } from '../../../src/hal/hal.js';
 import { overTheWire, WIRE } from './over-the-wire.js';
 import type {
   Atomicity,
+  ConntrackFilter,
   EntryRecord,
+  Event,
+  FiveTuple,
+  FlowRecord,
   InjectResponse,
   StateResponse,
+  SubscribeRequest,
   TableEntry,
   Update,
   UpdateStatus,
@@ -18,7 +23,7 @@ import type {
   WriteResponse,
 } from '../../../src/hal/generated/types.js';
 import type { IpAddress, IpPrefix, L4Port, Mac, Spi, Vni } from '../../../src/hal/values.js';
-import { buildFrame, type FrameSpec } from '../../../src/sim/packet/index.js';
+import { buildFrame, parsePacket, type FrameSpec, type ParsedPacket } from '../../../src/sim/packet/index.js';
 
 /** A TableEntry written with plain strings and numbers where the HAL types are branded. */
 type Unbrand<T> = T extends IpAddress | IpPrefix | Mac
@@ -221,7 +226,7 @@ export const SAMPLES: Sample[] = [
     { zone: 7, timeouts: { icmp: 10 }, maxEntries: 2000 }, null, { zone: 7 }),
   sample('policer', 'policer', [],
     { id: 'pol9', mode: 'TRTCM', cir: 1000, cbs: 2000, pir: 5000, pbs: 4000, red: 'COLOR_DROP' }, null,
-    { id: 'pol9', mode: 'SRTCM', cir: 3000, cbs: 2000, ebs: 100, colorAware: true }, null, { id: 'pol9' }),
+    { id: 'pol9', mode: 'SRTCM', cir: 3000, cbs: 2000, ebs: 100, yellow: 'COLOR_DROP' }, null, { id: 'pol9' }),
   sample('policer_binding', 'policerBinding', ['pol1', 'pol2'],
     { portId: 'host0', direction: 'INGRESS', policerId: 'pol1' }, null,
     { portId: 'host0', direction: 'INGRESS', policerId: 'pol2' }, null, { portId: 'host0', direction: 'INGRESS' }),
@@ -245,7 +250,7 @@ export const SAMPLES: Sample[] = [
     { localIp: '10.0.0.10', localPort: 443, remoteIp: '10.0.0.20', remotePort: 50000, cipher: 'TLS_AES_128_GCM_SHA256', tx: { recordSeq: 9 }, rx: { recordSeq: 2 } },
     { localIp: '10.0.0.10', localPort: 443, remoteIp: '10.0.0.20', remotePort: 50000 }),
   sample('flow_log', 'flowLog', [],
-    { recordAllowed: true, sampleOneIn: 10, ipfixCollectors: ['collector.example:4739'] }, null,
+    { recordAllowed: true, sampleOneIn: 10 }, null,
     { recordDenied: true, activeTimeoutS: 60 }, null, {}),
 ];
 
@@ -305,6 +310,14 @@ export interface Flow {
   /** TTL or hop limit, default 64. */
   ttl?: number;
   payload?: string;
+  /** TCP flag letters (FSRPAUEC, default 'S'), sequence and acknowledgment numbers, window (default 65535). */
+  flags?: string;
+  seq?: number;
+  ack?: number;
+  window?: number;
+  /** ICMP / ICMPv6 echo identifier and sequence number (defaults 7 and 1). */
+  icmpId?: number;
+  icmpSeq?: number;
 }
 
 /** The frame spec of a flow between two MACs (addresses decide IPv4 / IPv6). */
@@ -317,8 +330,9 @@ export function flowSpec(f: Flow, srcMac: string, dstMac: string, ttl = f.ttl ??
     payload: f.payload ?? 'xpuhal',
   };
   if (proto === 'udp') spec.udp = { sport: f.sport ?? 40000, dport: f.dport ?? 53 };
-  else if (proto === 'tcp') spec.tcp = { sport: f.sport ?? 40000, dport: f.dport ?? 80, flags: 'S' };
-  else spec[proto] = { type: f.icmpType ?? (proto === 'icmp' ? 8 : 128), code: f.icmpCode ?? 0, id: 7, seq: 1 };
+  else if (proto === 'tcp') {
+    spec.tcp = { sport: f.sport ?? 40000, dport: f.dport ?? 80, flags: f.flags ?? 'S', ...(f.seq !== undefined && { seq: f.seq }), ...(f.ack !== undefined && { ack: f.ack }), ...(f.window !== undefined && { window: f.window }) };
+  } else spec[proto] = { type: f.icmpType ?? (proto === 'icmp' ? 8 : 128), code: f.icmpCode ?? 0, id: f.icmpId ?? 7, seq: f.icmpSeq ?? 1 };
   return spec;
 }
 
@@ -368,3 +382,194 @@ export async function egressOf(d: Device, inPort: string, f: Flow): Promise<stri
 }
 
 export const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+// ------------------------------------------------------------------ stateful helpers
+
+/** Injects a flow's frame at virtual time `timeNs` (0 = the device's now). */
+export function sendAt(d: Device, port: string, f: Flow, timeNs: number, srcMac?: string): Promise<InjectResponse> {
+  return d.hal.inject({ portId: port, frame: frameIn(d, port, f, srcMac), ...(timeNs && { timeNs }) });
+}
+
+/** Default ports of flowSpec, made explicit (so a flow can be reversed). */
+export function withPorts(f: Flow): Flow {
+  const proto = f.proto ?? 'udp';
+  if (proto === 'udp') return { ...f, sport: f.sport ?? 40000, dport: f.dport ?? 53 };
+  if (proto === 'tcp') return { ...f, sport: f.sport ?? 40000, dport: f.dport ?? 80 };
+  return f;
+}
+
+/** The same flow in the other direction (addresses and ports swapped), with overrides. */
+export function reversed(f: Flow, over: Partial<Flow> = {}): Flow {
+  const p = withPorts(f);
+  return { ...p, src: p.dst, dst: p.src, ...(p.sport !== undefined && { sport: p.dport, dport: p.sport }), ...over };
+}
+
+/** Expects a FORWARDED result with exactly one frame out of `port`, byte-equal to `want`. */
+export function expectEmitted(r: InjectResponse, port: string, want: Uint8Array, what = 'emitted frame'): void {
+  expect(r.dropReason, `${what}: dropReason`).to.equal(undefined);
+  expect(r.disposition, `${what}: disposition`).to.equal('FORWARDED');
+  expect(r.emitted, `${what}: emitted`).to.have.length(1);
+  expect(r.emitted![0].portId, `${what}: port`).to.equal(port);
+  expect(hex(r.emitted![0].frame!), what).to.equal(hex(want));
+}
+
+/** Expects a drop with exactly this reason and nothing emitted. */
+export function expectDrop(r: InjectResponse, reason: string, what = 'packet'): void {
+  expect(r.dropReason, `${what}: dropReason`).to.equal(reason);
+  expect(r.disposition, `${what}: disposition`).to.equal('DROPPED');
+  expect(r.emitted ?? [], `${what}: emitted`).to.have.length(0);
+}
+
+/** Parses a frame the device emitted (it must parse, checksums included). */
+export function parsed(frame: Uint8Array): ParsedPacket {
+  const p = parsePacket(frame);
+  if (!p.ok) throw new Error(`emitted frame does not parse: ${p.reason} (${p.detail})`);
+  return p.pkt;
+}
+
+/**
+ * Waits until `count()` stops changing. In process, delivery is a microtask away;
+ * over the wire (XPUHAL_WIRE=1) a stream is asynchronous, so wait (bounded, real
+ * time, transport only) until it has been quiet for a while.
+ */
+export async function settled(count: () => number, stop: () => boolean = () => false): Promise<void> {
+  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+  if (!WIRE) return;
+  let last = -1;
+  let quiet = 0;
+  for (const end = Date.now() + 10_000; Date.now() < end && quiet < 4 && !stop(); ) {
+    await new Promise((r) => setTimeout(r, 100));
+    const n = count();
+    quiet = n === last ? quiet + 1 : 0;
+    last = n;
+  }
+}
+
+/** Every retained event matching `req` (subscribes, lets delivery run, closes). */
+export async function events(hal: Hal, req: SubscribeRequest = {}): Promise<Event[]> {
+  const got: Event[] = [];
+  let failure: Error | undefined;
+  const sub = hal.subscribe(req, (e) => got.push(e), (e) => (failure = e));
+  await settled(() => got.length, () => failure !== undefined);
+  sub.close();
+  if (failure) throw failure;
+  return got;
+}
+
+/** The flow records among `evs`. */
+export const flowRecords = (evs: Event[]): FlowRecord[] => evs.filter((e) => e.flowRecord).map((e) => e.flowRecord!);
+
+/** Sets isolation flags on one of the standard topology's endpoints (by IP). */
+export async function isolate(d: Device, ip: string, flags: { isolatedIngress?: boolean; isolatedEgress?: boolean }): Promise<void> {
+  const ep = (TOPOLOGY.find((e) => e.endpoint?.ip === ip) as { endpoint: Record<string, unknown> } | undefined)?.endpoint;
+  if (!ep) throw new Error(`no topology endpoint ${ip}`);
+  await write(d.hal, [mod({ endpoint: { ...ep, ...flags } as Entry['endpoint'] })]);
+}
+
+export const SECOND = 1_000_000_000;
+
+// ------------------------------------------------------------------ reject answers
+
+export interface RstWant {
+  /** The port the answer leaves by (the ingress port) and the MACs it carries. */
+  port: string;
+  srcMac: string;
+  dstMac: string;
+  src: string;
+  dst: string;
+  sport: number;
+  dport: number;
+  seq: number;
+  ack: number;
+  /** RFC 9293 §3.10.7.1: RST+ACK (0x14) answers a segment without ACK, a bare RST (0x04) one with ACK. */
+  flagBits: number;
+  reason: string;
+}
+
+/**
+ * A REJECTED result answered by exactly one TCP RST, every field checked, then
+ * compared byte for byte with a frame rebuilt from those fields (so no stray
+ * options, lengths or checksums). TTL, IP id and window are the device's choice.
+ */
+export function expectRst(r: InjectResponse, w: RstWant): Uint8Array {
+  expect(r.disposition, 'disposition').to.equal('REJECTED');
+  expect(r.dropReason, 'dropReason').to.equal(w.reason);
+  expect(r.emitted, 'emitted').to.have.length(1);
+  expect(r.emitted![0].portId, 'answer port').to.equal(w.port);
+  const frame = r.emitted![0].frame!;
+  const p = parsed(frame);
+  expect(p.eth.src, 'eth src').to.equal(w.srcMac);
+  expect(p.eth.dst, 'eth dst').to.equal(w.dstMac);
+  const l3 = p.l3!;
+  expect(l3.kind === 'arp' ? '' : l3.src, 'ip src').to.equal(w.src);
+  expect(l3.kind === 'arp' ? '' : l3.dst, 'ip dst').to.equal(w.dst);
+  const l4 = p.l4!;
+  expect(l4.kind, 'l4').to.equal('tcp');
+  if (l4.kind !== 'tcp' || l3.kind === 'arp') throw new Error('not TCP');
+  expect([l4.srcPort, l4.dstPort], 'ports').to.deep.equal([w.sport, w.dport]);
+  expect(l4.flagBits, 'flags').to.equal(w.flagBits);
+  expect(l4.seq >>> 0, 'seq').to.equal(w.seq >>> 0);
+  expect(l4.ack >>> 0, 'ack').to.equal(w.flagBits & 0x10 ? w.ack >>> 0 : 0);
+  expect(p.payloadEnd - l4.offset - l4.dataOffset, 'payload').to.equal(0);
+  const ttl = l3.kind === 'ipv4' ? l3.ttl : l3.hopLimit;
+  expect(ttl, 'ttl').to.be.greaterThan(0);
+  const rebuilt = buildFrame({
+    eth: { src: w.srcMac, dst: w.dstMac },
+    ...(l3.kind === 'ipv4'
+      ? { ipv4: { src: w.src, dst: w.dst, ttl, id: l3.id, dscp: l3.dscp, ecn: l3.ecn, flags: { df: l3.df } } }
+      : { ipv6: { src: w.src, dst: w.dst, hopLimit: ttl, flowLabel: l3.flowLabel, trafficClass: l3.trafficClass } }),
+    tcp: { sport: w.sport, dport: w.dport, seq: w.seq >>> 0, ack: w.flagBits & 0x10 ? w.ack >>> 0 : 0, flags: flagLetters(w.flagBits), window: l4.window },
+    padTo: frame.length > 60 ? 0 : frame.length,
+  });
+  expect(hex(frame), 'RST bytes').to.equal(hex(rebuilt));
+  return frame;
+}
+
+const flagLetters = (bits: number) => [...'FSRPAUEC'].filter((_, i) => bits & (1 << i)).join('');
+
+export interface IcmpErrorWant {
+  port: string;
+  srcMac: string;
+  dstMac: string;
+  /** The sender of the rejected packet. */
+  dst: string;
+  type: number;
+  code: number;
+  /** The rejected frame as it was injected: its IP packet must be quoted. */
+  quoteOf: Uint8Array;
+  reason: string;
+}
+
+/** A REJECTED result answered by one ICMP / ICMPv6 error that quotes the rejected packet (RFC 792, RFC 1812 §4.3.2.3, RFC 4443 §2.4). */
+export function expectIcmpError(r: InjectResponse, w: IcmpErrorWant): ParsedPacket {
+  expect(r.disposition, 'disposition').to.equal('REJECTED');
+  expect(r.dropReason, 'dropReason').to.equal(w.reason);
+  expect(r.emitted, 'emitted').to.have.length(1);
+  expect(r.emitted![0].portId, 'answer port').to.equal(w.port);
+  const frame = r.emitted![0].frame!;
+  const p = parsed(frame); // checksums verified (ICMPv6 over the pseudo-header)
+  expect(p.eth.src, 'eth src').to.equal(w.srcMac);
+  expect(p.eth.dst, 'eth dst').to.equal(w.dstMac);
+  const l3 = p.l3!;
+  if (l3.kind === 'arp') throw new Error('not IP');
+  expect(l3.dst, 'ip dst').to.equal(w.dst);
+  const l4 = p.l4!;
+  const v6 = l3.kind === 'ipv6';
+  expect(l4.kind, 'l4').to.equal(v6 ? 'icmpv6' : 'icmp');
+  if (l4.kind !== 'icmp' && l4.kind !== 'icmpv6') throw new Error('not ICMP');
+  expect([l4.type, l4.code], 'type/code').to.deep.equal([w.type, w.code]);
+  expect(hex(frame.subarray(l4.offset + 4, l4.offset + 8)), 'unused word').to.equal('00000000');
+  const quote = frame.subarray(l4.offset + 8, p.payloadEnd);
+  const original = w.quoteOf.subarray(14);
+  const origIp = parsePacket(w.quoteOf);
+  const origLen = origIp.ok ? origIp.pkt.payloadEnd - 14 : original.length;
+  const minimum = Math.min(origLen, v6 ? 1280 - 48 : 28);
+  expect(quote.length, 'quote length').to.be.at.least(minimum);
+  expect(hex(quote), 'the quote is the rejected packet as received').to.equal(hex(original.subarray(0, quote.length)));
+  expect(p.payloadEnd - 14, 'answer size').to.be.at.most(v6 ? 1280 : 576);
+  return p;
+}
+
+/** A conntrack filter / tuple written with plain strings and numbers (the HAL types are branded). */
+export const ctf = (f: Unbrand<ConntrackFilter>): ConntrackFilter => f as ConntrackFilter;
+export const ctt = (t: Unbrand<FiveTuple>): FiveTuple => t as FiveTuple;

@@ -152,11 +152,21 @@ describe('reference driver: packets', () => {
       expect((await d.hal.getCounters()).drops).to.deep.equal({ 'neighbor-miss': 1 });
     });
 
-    it('route drop and route reject discard the packet (no answer is emitted yet)', async () => {
+    it('route drop discards silently; route reject answers ICMP network unreachable quoting the packet', async () => {
       await write(d.hal, [ins({ route: { prefix: '40.0.0.0/8', drop: {} } }), ins({ route: { prefix: '41.0.0.0/8', reject: {} } })]);
       await expectDropped(d, 'host0', { src: '10.0.0.10', dst: '40.1.1.1' }, 'route-drop');
-      await expectDropped(d, 'host0', { src: '10.0.0.10', dst: '41.1.1.1' }, 'route-reject');
       expect((await d.hal.capture({})).packets).to.deep.equal([]);
+      const f: Flow = { src: '10.0.0.10', dst: '41.1.1.1', sport: 5000, dport: 53 };
+      const sent = frameIn(d, 'host0', f);
+      const r = await d.hal.inject({ portId: 'host0', frame: sent });
+      expect([r.disposition, r.dropReason]).to.deep.equal(['REJECTED', 'route-reject']);
+      const icmp = r.emitted![0].frame!;
+      expect(r.emitted![0].portId).to.equal('host0');
+      expect(verifyChecksums(icmp)).to.deep.equal([]);
+      // ICMP type 3 code 0 from the unreachable address to the sender, quoting the IP header on.
+      expect([icmp[14 + 9], icmp[34], icmp[35]]).to.deep.equal([1, 3, 0]);
+      expect(hex(icmp.subarray(34 + 8))).to.equal(hex(sent.subarray(14)));
+      expect((await d.hal.capture({})).packets).to.have.length(1);
     });
 
     it('no route: IPv4 without a default route drops no-route while IPv6 still forwards', async () => {
@@ -249,23 +259,42 @@ describe('reference driver: packets', () => {
   });
 
   describe('ACL', () => {
-    const toA: Flow = { src: OUTSIDE, dst: '10.0.0.10', proto: 'tcp', sport: 40000, dport: 80 };
-    const fwdA = (f: Flow = toA) => expectForwarded(d, 'uplink0', f, 'host0', MAC.epA);
+    // Every packet is a new connection (a fresh source port): conntrack would
+    // otherwise admit a repeated flow without asking the ACLs again.
+    let nextSport = 41000;
+    const fresh = (): Flow => ({ src: OUTSIDE, dst: '10.0.0.10', proto: 'tcp', sport: nextSport++, dport: 80 });
+    const fwdA = (f: Flow = fresh()) => expectForwarded(d, 'uplink0', f, 'host0', MAC.epA);
 
     it('no ACL and no isolation: allowed by default', async () => {
       await fwdA();
       await expectForwarded(d, 'host0', { src: '10.0.0.10', dst: '8.8.8.8' }, 'uplink0', MAC.router0);
     });
 
-    it('deny drops acl-deny, an undeclared reject is refused and changes nothing, allow forwards; trace names the policy', async () => {
+    it('deny drops acl-deny, reject answers with a TCP RST from the port, allow forwards; trace names the policy', async () => {
       await write(d.hal, [ins(acl({ stage: 'ACL_INGRESS', priority: 10, action: 'ACL_DENY', policyRef: 'ns/deny' }))]);
-      const r = await expectDropped(d, 'uplink0', toA, 'acl-deny');
+      const r = await expectDropped(d, 'uplink0', fresh(), 'acl-deny');
       expect(r.trace!.at(-1)).to.include({ stage: 'policy', table: 'acl', ref: 'ns/deny' });
-      const before = await d.hal.getState();
-      const err = await d.hal.write({ updates: [mod(acl({ stage: 'ACL_INGRESS', priority: 10, action: 'ACL_REJECT' }))] as never }).then(() => null, (e) => e);
-      expect(err?.updates?.[0]).to.include({ code: 'UNIMPLEMENTED', reason: 'ACTION_UNSUPPORTED', fieldPath: 'updates[0].entry.acl.action' });
-      expect(await d.hal.getState()).to.deep.equal(before);
-      await expectDropped(d, 'uplink0', toA, 'acl-deny');
+      await write(d.hal, [mod(acl({ stage: 'ACL_INGRESS', priority: 10, action: 'ACL_REJECT', policyRef: 'ns/deny' }))]);
+      const f = fresh();
+      const rej = await send(d, 'uplink0', f);
+      expect(rej.disposition).to.equal('REJECTED');
+      expect(rej.dropReason).to.equal('acl-reject');
+      expect(rej.emitted).to.have.length(1);
+      const rst = rej.emitted![0];
+      expect(rst.portId).to.equal('uplink0');
+      // From the port's MAC back to the sender; addresses and ports swapped; RST+ACK
+      // acknowledging the segment (RFC 9293 §3.10.7.1: seq 0, ack = SEG.SEQ + SEG.LEN,
+      // where the SYN counts one and the payload "xpuhal" six: 0 + 1 + 6).
+      const want = buildFrame({
+        eth: { src: portMac(d, 'uplink0'), dst: MAC.client },
+        ipv4: { src: f.dst, dst: f.src, ttl: 64 },
+        tcp: { sport: f.dport!, dport: f.sport!, seq: 0, ack: 7, flags: 'RA', window: 0 },
+      });
+      const got = rst.frame!;
+      expect(verifyChecksums(got)).to.deep.equal([]);
+      expect(hex(got.subarray(0, 14))).to.equal(hex(want.subarray(0, 14)));
+      expect([got[14 + 9], hex(got.subarray(14 + 12, 14 + 20))]).to.deep.equal([6, hex(want.subarray(14 + 12, 14 + 20))]);
+      expect(hex(got.subarray(34, 34 + 14))).to.equal(hex(want.subarray(34, 34 + 14)));
       await write(d.hal, [mod(acl({ stage: 'ACL_INGRESS', priority: 10, action: 'ACL_ALLOW' }))]);
       await fwdA();
     });
@@ -274,33 +303,33 @@ describe('reference driver: packets', () => {
       await write(d.hal, [ins(acl({ stage: 'ACL_INGRESS', priority: 100, action: 'ACL_DENY' })), ins(acl({ stage: 'ACL_INGRESS', priority: 200, action: 'ACL_ALLOW' }))]);
       await fwdA();
       await write(d.hal, [mod(acl({ stage: 'ACL_INGRESS', priority: 100, action: 'ACL_ALLOW' })), mod(acl({ stage: 'ACL_INGRESS', priority: 200, action: 'ACL_DENY' }))]);
-      await expectDropped(d, 'uplink0', toA, 'acl-deny');
+      await expectDropped(d, 'uplink0', fresh(), 'acl-deny');
     });
 
     it('an endpoint-specific rule applies to that endpoint only; an any-endpoint rule to all', async () => {
       await write(d.hal, [ins(acl({ stage: 'ACL_INGRESS', endpointId: 'ep-b', priority: 10, action: 'ACL_DENY' }))]);
       await fwdA();
-      await expectDropped(d, 'uplink0', { ...toA, dst: '10.0.0.11' }, 'acl-deny');
+      await expectDropped(d, 'uplink0', { ...fresh(), dst: '10.0.0.11' }, 'acl-deny');
       await write(d.hal, [ins(acl({ stage: 'ACL_INGRESS', priority: 5, action: 'ACL_DENY' }))]);
-      await expectDropped(d, 'uplink0', toA, 'acl-deny');
+      await expectDropped(d, 'uplink0', fresh(), 'acl-deny');
       // A higher-priority allow for ep-a only.
       await write(d.hal, [ins(acl({ stage: 'ACL_INGRESS', endpointId: 'ep-a', priority: 50 }))]);
       await fwdA();
-      await expectDropped(d, 'uplink0', { ...toA, dst: '10.0.0.11' }, 'acl-deny');
+      await expectDropped(d, 'uplink0', { ...fresh(), dst: '10.0.0.11' }, 'acl-deny');
     });
 
     it('an endpoint rule covers every address of the endpoint (dual stack)', async () => {
       await write(d.hal, [ins(acl({ stage: 'ACL_INGRESS', endpointId: 'ep-a', priority: 10, action: 'ACL_DENY' }))]);
-      await expectDropped(d, 'uplink0', toA, 'acl-deny');
+      await expectDropped(d, 'uplink0', fresh(), 'acl-deny');
       await expectDropped(d, 'uplink0', { src: '2001:db8:ff::1', dst: '2001:db8:a::10' }, 'acl-deny');
     });
 
     it('destination port ranges are inclusive at both ends', async () => {
       await write(d.hal, [ins(acl({ stage: 'ACL_INGRESS', protocol: 6, dstPorts: { lo: 80, hi: 90 }, priority: 10, action: 'ACL_DENY' }))]);
-      await fwdA({ ...toA, dport: 79 });
-      await expectDropped(d, 'uplink0', { ...toA, dport: 80 }, 'acl-deny');
-      await expectDropped(d, 'uplink0', { ...toA, dport: 90 }, 'acl-deny');
-      await fwdA({ ...toA, dport: 91 });
+      await fwdA({ ...fresh(), dport: 79 });
+      await expectDropped(d, 'uplink0', { ...fresh(), dport: 80 }, 'acl-deny');
+      await expectDropped(d, 'uplink0', { ...fresh(), dport: 90 }, 'acl-deny');
+      await fwdA({ ...fresh(), dport: 91 });
     });
 
     it('source port ranges match the source port', async () => {
@@ -312,16 +341,16 @@ describe('reference driver: packets', () => {
     it('protocol: a UDP rule does not match TCP', async () => {
       await write(d.hal, [ins(acl({ stage: 'ACL_INGRESS', protocol: 17, priority: 10, action: 'ACL_DENY' }))]);
       await fwdA();
-      await expectDropped(d, 'uplink0', { ...toA, proto: 'udp' }, 'acl-deny');
+      await expectDropped(d, 'uplink0', { ...fresh(), proto: 'udp' }, 'acl-deny');
     });
 
     it('ICMP type (and code) match', async () => {
-      await write(d.hal, [ins(acl({ stage: 'ACL_INGRESS', protocol: 1, icmpType: 8, priority: 10, action: 'ACL_DENY' }))]);
+      await write(d.hal, [ins(acl({ stage: 'ACL_INGRESS', protocol: 1, icmpType: 8, icmpCode: 0, priority: 10, action: 'ACL_DENY' }))]);
       await expectDropped(d, 'uplink0', { src: OUTSIDE, dst: '10.0.0.10', proto: 'icmp', icmpType: 8 }, 'acl-deny');
-      await fwdA({ src: OUTSIDE, dst: '10.0.0.10', proto: 'icmp', icmpType: 13 });
-      await write(d.hal, [ins(acl({ stage: 'ACL_INGRESS', protocol: 58, icmpType: 1, icmpCode: 4, priority: 11, action: 'ACL_DENY' }))]);
-      await expectDropped(d, 'uplink0', { src: '2001:db8:ff::1', dst: '2001:db8:a::10', proto: 'icmpv6', icmpType: 1, icmpCode: 4 }, 'acl-deny');
-      await fwdA({ src: '2001:db8:ff::1', dst: '2001:db8:a::10', proto: 'icmpv6', icmpType: 1, icmpCode: 3 });
+      await fwdA({ src: OUTSIDE, dst: '10.0.0.10', proto: 'icmp', icmpType: 8, icmpCode: 1 });
+      await write(d.hal, [ins(acl({ stage: 'ACL_INGRESS', protocol: 58, icmpType: 128, icmpCode: 4, priority: 11, action: 'ACL_DENY' }))]);
+      await expectDropped(d, 'uplink0', { src: '2001:db8:ff::1', dst: '2001:db8:a::10', proto: 'icmpv6', icmpType: 128, icmpCode: 4 }, 'acl-deny');
+      await fwdA({ src: '2001:db8:ff::2', dst: '2001:db8:a::10', proto: 'icmpv6', icmpType: 128, icmpCode: 3 });
     });
 
     it('source and destination prefixes', async () => {
@@ -329,24 +358,24 @@ describe('reference driver: packets', () => {
         ins(acl({ stage: 'ACL_INGRESS', srcPrefix: '198.51.100.0/24', priority: 10, action: 'ACL_DENY' })),
         ins(acl({ stage: 'ACL_INGRESS', dstPrefix: '10.0.0.11/32', priority: 11, action: 'ACL_DENY' })),
       ]);
-      await expectDropped(d, 'uplink0', toA, 'acl-deny');
-      await fwdA({ ...toA, src: '198.51.101.7' });
-      await expectDropped(d, 'uplink0', { ...toA, src: '198.51.101.7', dst: '10.0.0.11' }, 'acl-deny');
+      await expectDropped(d, 'uplink0', fresh(), 'acl-deny');
+      await fwdA({ ...fresh(), src: '198.51.101.7' });
+      await expectDropped(d, 'uplink0', { ...fresh(), src: '198.51.101.7', dst: '10.0.0.11' }, 'acl-deny');
       // An IPv4 prefix never matches IPv6 traffic.
       await fwdA({ src: '2001:db8:ff::1', dst: '2001:db8:a::10' });
     });
 
     it('isolated for ingress: default deny inbound only; an ingress allow opens one flow', async () => {
       await write(d.hal, [mod({ endpoint: { ip: '10.0.0.10', portId: 'host0', mac: MAC.epA, endpointId: 'ep-a', isolatedIngress: true } })]);
-      const r = await expectDropped(d, 'uplink0', toA, 'default-deny-ingress');
+      const r = await expectDropped(d, 'uplink0', fresh(), 'default-deny-ingress');
       expect(r.trace!.at(-1)).to.include({ stage: 'policy', table: 'endpoint', ref: 'ep-a' });
       await expectForwarded(d, 'host0', { src: '10.0.0.10', dst: '8.8.8.8' }, 'uplink0', MAC.router0);
       await write(d.hal, [ins(acl({ stage: 'ACL_INGRESS', endpointId: 'ep-a', protocol: 6, dstPorts: { lo: 80, hi: 80 }, priority: 10 }))]);
       await fwdA();
-      await expectDropped(d, 'uplink0', { ...toA, dport: 81 }, 'default-deny-ingress');
+      await expectDropped(d, 'uplink0', { ...fresh(), dport: 81 }, 'default-deny-ingress');
       // An egress rule does not open ingress.
       await write(d.hal, [ins(acl({ stage: 'ACL_EGRESS', priority: 10 }))]);
-      await expectDropped(d, 'uplink0', { ...toA, dport: 81 }, 'default-deny-ingress');
+      await expectDropped(d, 'uplink0', { ...fresh(), dport: 81 }, 'default-deny-ingress');
     });
 
     it('isolated for egress: default deny outbound only; an egress allow opens it', async () => {
@@ -544,9 +573,11 @@ describe('reference driver: packets', () => {
   describe('counters', () => {
     it('per-entry counters on ACL and route entries count packets and frame bytes', async () => {
       await write(d.hal, [ins(acl({ stage: 'ACL_INGRESS', protocol: 6, priority: 10, policyRef: 'ns/web' })), ins(acl({ stage: 'ACL_INGRESS', protocol: 17, priority: 10 }))]);
-      const tcp = frameIn(d, 'uplink0', { src: OUTSIDE, dst: '10.0.0.10', proto: 'tcp' });
+      // Three new TCP connections (each is judged by the ACLs) and one UDP flow of two packets.
+      const tcps = [0, 1, 2].map((i) => frameIn(d, 'uplink0', { src: OUTSIDE, dst: '10.0.0.10', proto: 'tcp', sport: 40000 + i }));
+      const tcp = tcps[0];
       const udp = frameIn(d, 'host0', { src: '10.0.0.10', dst: '8.8.8.8' });
-      for (let i = 0; i < 3; i++) await d.hal.inject({ portId: 'uplink0', frame: tcp });
+      for (const t of tcps) await d.hal.inject({ portId: 'uplink0', frame: t });
       for (let i = 0; i < 2; i++) await d.hal.inject({ portId: 'host0', frame: udp });
       const recs = await d.hal.read({ tables: ['acl', 'route', 'endpoint'], includeCounters: true });
       const counters = (pred: (e: Entry) => boolean) => recs.find((r) => pred(r.entry!))!.counters;

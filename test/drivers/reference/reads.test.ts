@@ -78,7 +78,7 @@ describe('reference driver: reads', () => {
     const d = await device();
     const caps = (await d.hal.describe()).capabilities!.tables!;
     const withCounters = new Set(caps.filter((t) => t.perEntryCounters).map((t) => t.name));
-    expect([...withCounters].sort()).to.deep.equal(['acl', 'endpoint', 'route']);
+    expect([...withCounters].sort()).to.deep.equal(['acl', 'backend_group', 'endpoint', 'policer', 'route', 'service', 'shaper', 'snat', 'tunnel', 'tunnel_term']);
     for (const rec of await d.hal.read({ includeCounters: true })) {
       const member = Object.keys(rec.entry!)[0];
       const table = member.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

@@ -78,8 +78,7 @@ export class NetpolWorld {
     private readonly routerMacs: Map<string, string>,
   ) {}
 
-  static async create(): Promise<NetpolWorld> {
-    const hal = new ReferenceDriver({ hostPorts: 16 });
+  static async create(hal: Hal = new ReferenceDriver({ hostPorts: 16 })): Promise<NetpolWorld> {
     const ports = await hal.listPorts();
     const macs = new Map((ports.ports ?? []).map((p) => [p.id!, p.mac!]));
     return new NetpolWorld(hal, new Reconciler({ hal, sleep: async () => {} }), macs);
@@ -104,17 +103,22 @@ export class NetpolWorld {
     return this.ports.get(podIp(peer))!;
   }
 
+  // Every probe is a new connection: the device tracks connections, and an
+  // established one keeps its admission across policy changes (stateful policy).
+  private sport = 20000;
+
   async send(from: string, to: string, probe: Probe, state: ClusterState): Promise<Verdict> {
     const fam = probe.family ?? 4;
+    const sport = this.sport++;
     const port = this.portOf(from);
     const pod = state.pods.find((p) => `${p.metadata.namespace}/${p.metadata.name}` === from)!;
     const info = { pod, key: from, namespace: from.split('/')[0], labels: {}, ips: [podIp(from)], nodeName: NODE, local: true };
     const l4: Partial<FrameSpec> =
       probe.protocol === 'TCP'
-        ? { tcp: { sport: 40000, dport: probe.port, flags: 'S', seq: 1 } }
+        ? { tcp: { sport, dport: probe.port, flags: 'S', seq: 1 } }
         : probe.protocol === 'UDP'
-          ? { udp: { sport: 40000, dport: probe.port } }
-          : { sctp: { sport: 40000, dport: probe.port } };
+          ? { udp: { sport, dport: probe.port } }
+          : { sctp: { sport, dport: probe.port } };
     const ipSpec = fam === 4 ? { ipv4: { src: podIp(from), dst: podIp(to) } } : { ipv6: { src: podIp(from, 6), dst: podIp(to, 6) } };
     const frame = buildFrame({ eth: { src: podMac(info), dst: this.routerMacs.get(port)! }, ...ipSpec, ...l4, payload: 'probe' } as FrameSpec);
     const res = await this.hal.inject({ portId: port, frame });
