@@ -17,12 +17,31 @@ interface Stream {
   close(): void;
 }
 
-function subscribe(c: Ctx, req: SubscribeRequest = {}): Stream {
+function open(c: Ctx, req: SubscribeRequest): Stream {
   const s: Stream = { events: [], close: () => undefined };
   const sub = c.hal.subscribe(req, (e) => s.events.push(e), (err) => {
     s.error = err;
   });
   return Object.assign(s, { close: () => sub.close() });
+}
+
+/**
+ * Subscribes. On a shared device (an endpoint, reset between tests) events of
+ * earlier tests are still retained (§13.2), so the stream starts after the last
+ * of them: the replay is read first and its last sequence resumed from.
+ */
+async function subscribe(c: Ctx, req: SubscribeRequest = {}): Promise<Stream> {
+  if (c.env.fresh || req.afterSequence) return open(c, req);
+  const probe = open(c, {});
+  let seen = -1;
+  for (let quiet = 0; quiet < 5; ) {
+    await new Promise((r) => setTimeout(r, 20));
+    quiet = probe.events.length === seen ? quiet + 1 : 0;
+    seen = probe.events.length;
+  }
+  probe.close();
+  const last = probe.events.reduce((m, e) => Math.max(m, Number(e.sequence ?? 0)), 0);
+  return open(c, { ...req, ...(last > 0 && { afterSequence: last }) });
 }
 
 /** Waits (bounded, real time) until `cond` holds: delivery over a transport is asynchronous. */
@@ -43,9 +62,9 @@ async function settle(s: Stream, n: number, what: string): Promise<void> {
   eq(s.events.length, n, `events: ${what}`);
 }
 
-// Events are numbered per device lifetime and retained across resets, so event
-// tests need a fresh device (a shared one replays earlier tests' events).
-const FLOWS = [...TOPO, feature('IPV4_ROUTING'), feature('FLOW_RECORDS'), applied('flow_log'), eventStream, fresh];
+// Events are numbered per device lifetime and retained across resets: on a shared
+// device subscribe() starts after the events earlier tests left behind.
+const FLOWS = [...TOPO, feature('IPV4_ROUTING'), feature('FLOW_RECORDS'), applied('flow_log'), eventStream];
 const DENY = [...FLOWS, feature('ACL'), applied('acl')];
 
 // ------------------------------------------------------------------ counters
@@ -84,7 +103,7 @@ test('counters.endpoint', '§8: an endpoint\'s per-entry counters count packets 
 // ------------------------------------------------------------------ event stream
 
 test('events.unsupported', '§13.2: without telemetry.eventStream, Subscribe fails UNIMPLEMENTED/FEATURE_UNSUPPORTED', [noEventStream], async (c) => {
-  const s = subscribe(c);
+  const s = await subscribe(c);
   await until(() => s.error !== undefined, 'the Subscribe error');
   s.close();
   const e = s.error as Error & { code?: string; reason?: string };
@@ -103,7 +122,7 @@ const denied = (i: number) => ({ src: IP.remote, dst: IP.epA, proto: 'tcp' as co
 
 test('flows.denied', '§13.3: a denied flow is reported once at its first packet: DENIED, POLICY_DENIED, the ACL\'s policyRef', DENY, async (c) => {
   await denyAll(c);
-  const s = subscribe(c);
+  const s = await subscribe(c);
   for (let k = 0; k < 3; k++) await c.send(c.U0, denied(0));
   await settle(s, 1, 'one record for three packets of one denied flow');
   s.close();
@@ -117,7 +136,7 @@ test('flows.denied', '§13.3: a denied flow is reported once at its first packet
 
 test('flows.sequence', '§13.2: sequence numbers increase by exactly one per event', DENY, async (c) => {
   await denyAll(c);
-  const s = subscribe(c);
+  const s = await subscribe(c);
   for (let i = 0; i < 4; i++) await c.send(c.U0, denied(i));
   await settle(s, 4, 'four denied flows');
   s.close();
@@ -128,7 +147,7 @@ test('flows.sequence', '§13.2: sequence numbers increase by exactly one per eve
 
 test('flows.fresh-sequence', '§13.2: a fresh device\'s first event has sequence 1', [...DENY, fresh], async (c) => {
   await denyAll(c);
-  const s = subscribe(c);
+  const s = await subscribe(c);
   await c.send(c.U0, denied(0));
   await settle(s, 1, 'one denied flow');
   s.close();
@@ -137,12 +156,12 @@ test('flows.fresh-sequence', '§13.2: a fresh device\'s first event has sequence
 
 test('flows.resume', '§13.2: afterSequence N replays the retained events after N, then live ones', DENY, async (c) => {
   await denyAll(c);
-  const a = subscribe(c);
+  const a = await subscribe(c);
   for (let i = 0; i < 3; i++) await c.send(c.U0, denied(i));
   await settle(a, 3, 'three denied flows');
   a.close();
   const first = Number(a.events[0].sequence);
-  const b = subscribe(c, { afterSequence: first });
+  const b = await subscribe(c, { afterSequence: first });
   await settle(b, 2, 'replay after the first');
   await c.send(c.U0, denied(9));
   await settle(b, 3, 'a live event after the replay');
@@ -152,7 +171,7 @@ test('flows.resume', '§13.2: afterSequence N replays the retained events after 
 
 test('flows.resume-future', '§13.2 [D]: afterSequence beyond the last issued fails OUT_OF_RANGE at afterSequence', DENY, async (c) => {
   await denyAll(c);
-  const s = subscribe(c, { afterSequence: 1_000_000 });
+  const s = await subscribe(c, { afterSequence: 1_000_000 });
   await until(() => s.error !== undefined, 'the Subscribe error');
   s.close();
   eq(shape(s.error as never), { code: 'OUT_OF_RANGE', fieldPath: 'afterSequence' }, 'Subscribe error');
@@ -160,8 +179,8 @@ test('flows.resume-future', '§13.2 [D]: afterSequence beyond the last issued fa
 
 test('flows.kinds-filter', '§13.2: a kinds filter leaves other kinds out without renumbering', DENY, async (c) => {
   await denyAll(c);
-  const s = subscribe(c, { kinds: ['CONNTRACK_AGING'] });
-  const all = subscribe(c);
+  const s = await subscribe(c, { kinds: ['CONNTRACK_AGING'] });
+  const all = await subscribe(c);
   await c.send(c.U0, denied(0));
   await settle(all, 1, 'the unfiltered stream');
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
@@ -173,7 +192,7 @@ test('flows.kinds-filter', '§13.2: a kinds filter leaves other kinds out withou
 test('flows.no-flow-log', '§13.3 [D]: without a flow_log entry no flow records are produced', DENY, async (c) => {
   await denyAll(c);
   await c.write([del({ flowLog: {} })]);
-  const s = subscribe(c);
+  const s = await subscribe(c);
   await c.send(c.U0, denied(0));
   for (let i = 0; i < 40; i++) await new Promise((r) => setImmediate(r));
   s.close();
@@ -182,7 +201,7 @@ test('flows.no-flow-log', '§13.3 [D]: without a flow_log entry no flow records 
 
 test('flows.denied-not-selected', '§13.3: recordDenied false leaves denied flows unrecorded', DENY, async (c) => {
   await denyAll(c, { recordAllowed: true });
-  const s = subscribe(c);
+  const s = await subscribe(c);
   await c.send(c.U0, denied(0));
   for (let i = 0; i < 40; i++) await new Promise((r) => setImmediate(r));
   s.close();
@@ -193,7 +212,7 @@ test('flows.default-deny-ref', '§3.2 notes: a flow denied by isolation has poli
   await topology(c);
   await c.insert({ flowLog: { recordDenied: true } });
   await c.write([mod({ endpoint: { ip: IP.epA, portId: c.H0, mac: '02:aa:00:00:00:0a', endpointId: 'ep-a', isolatedIngress: true } })]);
-  const s = subscribe(c);
+  const s = await subscribe(c);
   await c.send(c.U0, denied(0));
   await settle(s, 1, 'a default-denied flow');
   s.close();
@@ -205,7 +224,7 @@ const ALLOWED = [...FLOWS, feature('CONNTRACK'), conntrack, virtualTime];
 test('flows.allowed-idle', '§13.3: an allowed flow ends with IDLE_TIMEOUT when its connection expires, with its counters', ALLOWED, async (c) => {
   await topology(c);
   await c.insert({ flowLog: { recordAllowed: true } });
-  const s = subscribe(c, { kinds: ['FLOW_RECORD'] });
+  const s = await subscribe(c, { kinds: ['FLOW_RECORD'] });
   const f = c.frameIn(c.H0, { src: IP.epA, dst: IP.remote, sport: 1000, dport: 53 });
   await c.inject(c.H0, f);
   await c.inject(c.H0, f);
@@ -220,7 +239,7 @@ test('flows.allowed-idle', '§13.3: an allowed flow ends with IDLE_TIMEOUT when 
 test('flows.allowed-not-selected', '§13.3: recordAllowed false leaves allowed flows unrecorded', ALLOWED, async (c) => {
   await topology(c);
   await c.insert({ flowLog: { recordDenied: true } });
-  const s = subscribe(c, { kinds: ['FLOW_RECORD'] });
+  const s = await subscribe(c, { kinds: ['FLOW_RECORD'] });
   await c.send(c.H0, { src: IP.epA, dst: IP.remote, sport: 1000, dport: 53 });
   await c.hal.advance(31 * S);
   for (let i = 0; i < 40; i++) await new Promise((r) => setImmediate(r));
@@ -231,7 +250,7 @@ test('flows.allowed-not-selected', '§13.3: recordAllowed false leaves allowed f
 test('flows.flushed', '§12 [D]: flushed connections produce FLUSHED flow records and no aging events', ALLOWED, async (c) => {
   await topology(c);
   await c.insert({ flowLog: { recordAllowed: true } });
-  const s = subscribe(c);
+  const s = await subscribe(c);
   await c.send(c.H0, { src: IP.epA, dst: IP.remote, sport: 1000, dport: 53 });
   await c.hal.deleteConntrack({ filter: {} });
   await settle(s, 1, 'one flushed flow');
@@ -243,7 +262,7 @@ test('flows.flushed', '§12 [D]: flushed connections produce FLUSHED flow record
 test('flows.active-timeout', '§13.3: activeTimeoutS reports a long-lived flow periodically (ACTIVE_TIMEOUT)', ALLOWED, async (c) => {
   await topology(c);
   await c.insert({ flowLog: { recordAllowed: true, activeTimeoutS: 10 } });
-  const s = subscribe(c, { kinds: ['FLOW_RECORD'] });
+  const s = await subscribe(c, { kinds: ['FLOW_RECORD'] });
   const f = { src: IP.epA, dst: IP.remote, sport: 1000, dport: 53 };
   for (let t = 0; t < 5; t++) {
     await c.send(c.H0, f);
@@ -257,7 +276,7 @@ test('flows.active-timeout', '§13.3: activeTimeoutS reports a long-lived flow p
 test('flows.event-times', '§14.3: events carry their due times on the device clock', ALLOWED, async (c) => {
   await topology(c);
   await c.insert({ flowLog: { recordAllowed: true } });
-  const s = subscribe(c, { kinds: ['FLOW_RECORD'] });
+  const s = await subscribe(c, { kinds: ['FLOW_RECORD'] });
   const t0 = Number((await c.hal.now()).nowNs ?? 0);
   await c.send(c.H0, { src: IP.epA, dst: IP.remote, sport: 1000, dport: 53 });
   await c.hal.advance(100 * S);

@@ -3,7 +3,10 @@
 // the profiles named for it. The kill ratio goes in docs/conformance.md.
 import { expect } from 'chai';
 import { runConformance, testsFor } from '../../conformance/index.js';
-import { MUTANTS } from './mutants/index.js';
+import { MUTANTS as BASIC } from './mutants/index.js';
+import { STATEFUL_MUTANTS } from './mutants/stateful.js';
+
+const MUTANTS = [...BASIC, ...STATEFUL_MUTANTS];
 
 describe('conformance: mutants are killed', function () {
   this.timeout(120_000);
