@@ -24,7 +24,8 @@
 //       { src: dnat ?? original dst, dst: snat ?? original src } (ports likewise). 'full': zone
 //       maxEntries (0 = device maximum) or the device maximum is reached → count drop `ct-full`.
 //       'clash': the reply tuple belongs to another live connection (choose another SNAT port).
-//       'invalid': TCP without a plain SYN, or an ICMP echo reply / error message.
+//       'invalid': TCP without a plain SYN (or a plain ACK picking up, outside window-tracking zones),
+//       or an ICMP echo reply / error message.
 //
 //   ct.update(entry, direction, tcpFlags, bytes, nowNs, seg?) → boolean
 //       Per-packet accounting for ESTABLISHED/REPLY packets (not RELATED): TCP state machine,

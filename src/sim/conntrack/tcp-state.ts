@@ -2,8 +2,9 @@
 // (net/netfilter/nf_conntrack_proto_tcp.c) but written from its documented
 // behaviour: one state per connection, moved by the flags of each segment and the
 // direction it travels. Differences from Linux, on purpose:
-//  - a connection starts only with a SYN (no mid-stream pick-up): any other first
-//    segment is INVALID;
+//  - a connection starts with a SYN or, outside zones with window tracking, is
+//    picked up mid-stream from a plain ACK as ESTABLISHED (tcpPicksUp); any other
+//    first segment (SYN+ACK, FIN, RST, odd flags) is INVALID;
 //  - FIN handling remembers which side closed first, so a retransmitted FIN from
 //    the same side does not count as the second FIN;
 //  - simultaneous open (SYN answered by SYN) goes to SYN_RECV (the HAL enum has no
@@ -58,7 +59,7 @@ function eventOf(flags: number): number {
 export const DIR_ORIGINAL = 0;
 export const DIR_REPLY = 1;
 
-/** May a connection start with this segment? Only a plain SYN opens one. */
+/** Does this segment open a connection from the start? Only a plain SYN (see tcpPicksUp for mid-stream). */
 export function tcpOpens(flags: number): boolean {
   return eventOf(flags) === EV_SYN;
 }

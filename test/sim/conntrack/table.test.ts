@@ -124,9 +124,9 @@ describe('sim/conntrack table', () => {
       });
     }
 
-    it('a first segment other than a SYN or a plain ACK is INVALID and cannot be committed', () => {
+    it('a first SYN+ACK, FIN, RST or odd flags is INVALID and cannot be committed', () => {
       const t = makeTable();
-      for (const flags of [F.SYNACK, F.FINACK, F.RST, F.NONE, F.SYNFIN]) {
+      for (const flags of [F.SYNACK, F.FINACK, F.RST, F.RSTACK, F.NONE, F.SYNFIN, F.FIN]) {
         const v = t.ct.classify(0, C, flags, 0);
         expect(v.state).to.equal('INVALID');
         expect(v.entry).to.equal(undefined);
@@ -136,16 +136,19 @@ describe('sim/conntrack table', () => {
       expect(t.ct.size).to.equal(0);
     });
 
-    it('a plain ACK picks a connection up mid-stream as ESTABLISHED (loose pickup)', () => {
+    it('a plain ACK picks a connection up as ESTABLISHED, except in zones with window tracking', () => {
       const t = makeTable();
-      for (const flags of [F.ACK, F.PSHACK]) expect(t.ct.classify(0, C, flags, 0).state).to.equal('NEW');
-      const e = t.ct.commit(0, C, undefined, {}, F.PSHACK, 60, 0);
-      expect(e).to.be.an('object');
-      expect(t.ct.toHal(e as never).tcpState).to.equal('TCP_ESTABLISHED');
-      // A zone with window tracking is strict: SYN only.
       t.zones.set(3, { zone: 3, tcpWindowTracking: true });
-      expect(t.ct.classify(3, C, F.ACK, 0).state).to.equal('INVALID');
-      expect(t.ct.commit(3, C, undefined, {}, F.ACK, 60, 0)).to.equal('invalid');
+      for (const flags of [F.ACK, F.PSHACK]) {
+        expect(t.ct.classify(3, C, flags, 0).state).to.equal('INVALID');
+        expect(t.ct.commit(3, C, undefined, {}, flags, 60, 0)).to.equal('invalid');
+      }
+      expect(t.ct.classify(0, C, F.PSHACK, 0).state).to.equal('NEW');
+      const e = t.ct.commit(0, C, undefined, {}, F.PSHACK, 60, 0) as CtEntry;
+      expect([e.tcpState, e.expiresNs]).to.deep.equal([TcpSt.ESTABLISHED, 432000 * S]);
+      expect(t.ct.classify(0, rev(C), F.ACK, 1)).to.deep.include({ state: 'REPLY', entry: e });
+      expect(t.ct.update(e, 'original', F.FINACK, 60, 1)).to.equal(true);
+      expect(e.tcpState).to.equal(TcpSt.FIN_WAIT);
     });
 
     it('a SYN on a TIME_WAIT connection reopens it: the old one ends TCP_FIN, a new one starts', () => {

@@ -89,6 +89,13 @@ describe('packet/icmp-errors', () => {
       expect(parseOk(buildIcmpUnreachable(f, p, 'admin')!).l4).to.deep.include({ type: 1, code: 1 });
     });
 
+    it('network unreachable / no route: ICMPv4 3/0, ICMPv6 1/0', () => {
+      const [f4, p4] = offending(UDP_V4);
+      expect(parseOk(buildIcmpUnreachable(f4, p4, 'net')!).l4).to.deep.include({ kind: 'icmp', type: 3, code: 0 });
+      const [f6, p6] = offending(UDP_V6);
+      expect(parseOk(buildIcmpUnreachable(f6, p6, 'net')!).l4).to.deep.include({ kind: 'icmpv6', type: 1, code: 0 });
+    });
+
     it('sends no error about an error, a later fragment, broadcast or multicast (RFC 1122 §3.2.2, RFC 4443 §2.4)', () => {
       const none = (spec: FrameSpec) => {
         const [f, p] = offending(spec);
