@@ -293,8 +293,7 @@ export function walkPacket(ctx: WalkContext, ingressPortId: string, input: Uint8
     const n = translate(frame, pkt, f, wantTuple);
     for (let i = 0; i < n; i++) cost.charge('nat', 'nat');
     if (n) {
-      const again = parsePacket(frame, { verifyChecksums: false });
-      pkt = again.ok ? again.pkt : pkt;
+      // rewriteSrc/rewriteDst keep `pkt` current in place; offsets do not move.
       dstForRouting = { ...f, dst: wantTuple.dstIp, dstBytes: ipBytes(frame, pkt, 'dst'), src: wantTuple.srcIp, srcBytes: ipBytes(frame, pkt, 'src') };
       step('nat', `translated to ${describeTuple(wantTuple)}`);
     }
@@ -429,7 +428,6 @@ function describeTuple(t: ConnectionTuple): string {
   return `${ep(t.srcIp, t.srcPort)} → ${ep(t.dstIp, t.dstPort)} proto ${t.protocol}`;
 }
 
-export { describeFlow };
 
 function ipOf(text: string) {
   return parseIp(text)!;

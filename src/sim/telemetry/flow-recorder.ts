@@ -30,6 +30,7 @@ export class FlowRecorder {
   private readonly tracked = new Map<number, Tracked>();
   private readonly deniedSeen = new Map<string, number>();
   private deniedFor: unknown;
+  private sweepAt = 65536;
 
   constructor(
     private readonly config: () => FlowLogEntry | undefined,
@@ -82,7 +83,11 @@ export class FlowRecorder {
     const last = this.deniedSeen.get(key);
     this.deniedSeen.set(key, nowNs);
     if (last !== undefined && nowNs - last < DENIED_QUIET_NS) return;
-    if (this.deniedSeen.size > 65536) for (const [k, at] of this.deniedSeen) if (nowNs - at >= DENIED_QUIET_NS) this.deniedSeen.delete(k);
+    // Forget quiet flows now and then (amortized: the next sweep waits until the map doubles).
+    if (this.deniedSeen.size > this.sweepAt) {
+      for (const [k, at] of this.deniedSeen) if (nowNs - at >= DENIED_QUIET_NS) this.deniedSeen.delete(k);
+      this.sweepAt = Math.max(65536, 2 * this.deniedSeen.size);
+    }
     if (!this.sampled(cfg, key)) return;
     const tuple = { srcIp: f.src, dstIp: f.dst, protocol: f.protocol, srcPort: sport, dstPort: f.dstPort ?? 0 };
     const record: FlowRecord = {
