@@ -58,7 +58,8 @@ function hasWriteOnly(type: protobuf.Type, seen = new Set<protobuf.Type>()): boo
   return found;
 }
 
-function redactMessage(type: protobuf.Type, body: Record<string, unknown>): Record<string, unknown> {
+/** redact() for any message type (nested ones included). */
+export function redactMessage(type: protobuf.Type, body: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const fs of fieldsOf(type)) {
     const v = body[fs.name];

@@ -1,7 +1,7 @@
 // Validation of a Write, shared by every driver: request-level checks throw; each
 // update yields either a validated update or its status, so drivers only apply
 // semantics (existence, references, capacity).
-import { decodeOrThrow, halCodec, joinPath, messageCodec, problemsOf } from './codecs.js';
+import { canonicalOrUndefined, decodeOrThrow, halCodec, joinPath, messageCodec, problemsOf } from './codecs.js';
 import { HalError, statusOf } from './errors.js';
 import type { Atomicity, UpdateStatus, UpdateType, WriteRequest } from './generated/types.js';
 import { keyString } from './entries.js';
@@ -57,12 +57,17 @@ export function checkUpdate(raw: unknown, index: number): CheckedUpdate {
   const table = tableCatalog().get(member);
   if (!table) return invalidStatus('FIELD_INVALID', `TableEntry has no table "${member}"`, `${base}.entry.${member}`);
   const path = `${base}.entry.${member}`;
-  const decoded = messageCodec(table.type, { keyOnly: type === 'DELETE' }).decode(body);
-  if (decoded._tag === 'Left') {
-    const p = problemsOf(decoded.left, path)[0];
-    return invalidStatus(p.reason, p.message, p.fieldPath);
+  const opts = { keyOnly: type === 'DELETE' };
+  // The compiled check answers for valid bodies; the io-ts walk says why a body is not.
+  let canon = canonicalOrUndefined(table.type, body, opts);
+  if (canon === undefined) {
+    const decoded = messageCodec(table.type, opts).decode(body);
+    if (decoded._tag === 'Left') {
+      const p = problemsOf(decoded.left, path)[0];
+      return invalidStatus(p.reason, p.message, p.fieldPath);
+    }
+    canon = decoded.right as Record<string, unknown>;
   }
-  const canon = decoded.right as Record<string, unknown>;
   if (type !== 'DELETE') {
     const rule = checkTableRules(member, canon);
     if (rule) return { ok: false, status: statusOf('INVALID_ARGUMENT', rule.reason, rule.message, joinPath(path, rule.path)) };
