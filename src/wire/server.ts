@@ -179,7 +179,12 @@ export class HalServer {
 
   private admit(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, method: string): AbortController {
     this.check(call, method);
-    if (call.request instanceof Malformed) throw HalError.of('FIELD_INVALID', `the request is not a valid ${call.request.typeName} message (${call.request.problem})`);
+    const bad = call.request;
+    if (bad instanceof Malformed) {
+      throw bad.located
+        ? HalError.of('FIELD_INVALID', `the request is refused: ${bad.problem}`, bad.fieldPath)
+        : HalError.of('FIELD_INVALID', `the request is not a valid ${bad.typeName} message (${bad.problem})`);
+    }
     const ac = this.signalOf(call);
     if (ac.signal.aborted) {
       const deadline = call.getDeadline();
