@@ -174,12 +174,34 @@ function fieldWriter(field: protobuf.Field, record: boolean): Encode | null {
     };
   }
   const tag = tagOf(field.id, scalarVarint ? 0 : 2);
+  // As protobufjs: fields without presence leave their default off the wire.
+  const isDefault = field.hasPresence ? null : defaultTest(field);
   return (w, b) => {
     const v = b[name];
-    if (v == null || !Object.hasOwn(b, name)) return;
+    if (v == null || !Object.hasOwn(b, name) || (isDefault && isDefault(v))) return;
     w.varint(tag);
     one(w, v);
   };
+}
+
+/** Whether a value of a field without presence is its default (then not encoded). */
+function defaultTest(field: protobuf.Field): ((v: unknown) => boolean) | null {
+  const rt = field.resolvedType;
+  if (rt instanceof protobuf.Type) return null;
+  if (rt instanceof protobuf.Enum) {
+    const first = rt.values[Object.keys(rt.values)[0]];
+    return (v) => (typeof v === 'number' ? v : rt.values[v as string]) === first;
+  }
+  switch (field.type) {
+    case 'string':
+      return (v) => v === '';
+    case 'bytes':
+      return (v) => (v as Uint8Array).length === 0;
+    case 'bool':
+      return (v) => v === false;
+    default:
+      return (v) => v === 0;
+  }
 }
 
 /** protobufjs's own path, for messages with field kinds not compiled above. */

@@ -40,7 +40,9 @@ export function checkUpdate(raw: unknown, index: number): CheckedUpdate {
   const base = `updates[${index}]`;
   if (typeof raw !== 'object' || raw === null) return invalidStatus('FIELD_INVALID', 'an update must be an object', base);
   const u = raw as Record<string, unknown>;
-  for (const k of Object.keys(u)) if (k !== 'type' && k !== 'entry' && u[k] !== undefined) return invalidStatus('FIELD_INVALID', `Update has no field "${k}"`, `${base}.${k}`);
+  for (const k in u) {
+    if (k !== 'type' && k !== 'entry' && Object.hasOwn(u, k) && u[k] !== undefined) return invalidStatus('FIELD_INVALID', `Update has no field "${k}"`, `${base}.${k}`);
+  }
   const type = u.type;
   if (type !== 'INSERT' && type !== 'MODIFY' && type !== 'DELETE') {
     // UPDATE_TYPE_UNSPECIFIED and absence are the same thing on the wire.
@@ -49,11 +51,19 @@ export function checkUpdate(raw: unknown, index: number): CheckedUpdate {
   }
   const entry = u.entry;
   if (typeof entry !== 'object' || entry === null) return invalidStatus('FIELD_MISSING', 'entry is required', `${base}.entry`);
-  const members = Object.entries(entry).filter(([, v]) => v !== undefined && v !== null);
-  if (members.length !== 1) {
-    return invalidStatus(members.length ? 'FIELD_INVALID' : 'ONEOF_UNSET', 'entry must name exactly one table', `${base}.entry`);
+  // One pass over own enumerable keys, as Object.entries would, without the arrays.
+  let member = '';
+  let count = 0;
+  for (const k in entry) {
+    if (!Object.hasOwn(entry, k)) continue;
+    const v = (entry as Record<string, unknown>)[k];
+    if (v === undefined || v === null) continue;
+    if (count++ === 0) member = k;
   }
-  const [member, body] = members[0];
+  if (count !== 1) {
+    return invalidStatus(count ? 'FIELD_INVALID' : 'ONEOF_UNSET', 'entry must name exactly one table', `${base}.entry`);
+  }
+  const body = (entry as Record<string, unknown>)[member];
   const table = tableCatalog().get(member);
   if (!table) return invalidStatus('FIELD_INVALID', `TableEntry has no table "${member}"`, `${base}.entry.${member}`);
   const path = `${base}.entry.${member}`;
