@@ -115,8 +115,11 @@ export async function k8sBench(scale: K8sScale = { services: 10_000, endpointsPe
   const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))].toFixed(1);
   line('k8s: one EndpointSlice change to the device', `p50 ${q(samples, 0.5)} ms  p99 ${q(samples, 0.99)} ms  max ${q(samples, 1)} ms  (${changes} changes)`);
   line('k8s:   CPU time of those passes', `p50 ${q(cpuSamples, 0.5)} ms  p99 ${q(cpuSamples, 0.99)} ms  max ${q(cpuSamples, 1)} ms`);
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)].toFixed(2);
+  line('k8s:   of which (medians)', `compile ${med(parts.compile)} / state+diff ${med(parts.diff)} / write ${med(parts.write)} / digest check ${med(parts.check)} ms`);
   // A pod relabelled (client <-> server): the policies that select it or name it as a peer recompile.
   const podSamples: number[] = [];
+  const podCpu: number[] = [];
   for (let c = 1; c <= Math.min(20, changes); c++) {
     const i = (c * 251) % scale.localPods;
     const pods = cur.pods.slice();
@@ -124,13 +127,14 @@ export async function k8sBench(scale: K8sScale = { services: 10_000, endpointsPe
     pods[i] = { ...p, metadata: { ...p.metadata, labels: { ...p.metadata.labels, role: p.metadata.labels?.role === 'client' ? 'server' : 'client' } } };
     cur = { ...cur, pods };
     const t = process.hrtime.bigint();
+    const cpu = process.cpuUsage();
     const r = await adapter.sync(cur);
     podSamples.push(Number(process.hrtime.bigint() - t) / 1e6);
+    const used = process.cpuUsage(cpu);
+    podCpu.push((used.user + used.system) / 1e3);
     if (!r.converged) throw new Error(`pod change ${c}: not converged`);
   }
-  line('k8s: one pod relabelled, to the device', `p50 ${q(podSamples, 0.5)} ms  max ${q(podSamples, 1)} ms  (${podSamples.length} changes)`);
-  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)].toFixed(2);
-  line('k8s:   of which (medians)', `compile ${med(parts.compile)} / state+diff ${med(parts.diff)} / write ${med(parts.write)} / digest check ${med(parts.check)} ms`);
+  line('k8s: one pod relabelled, to the device', `p50 ${q(podSamples, 0.5)} ms  max ${q(podSamples, 1)} ms  (${podSamples.length} changes; CPU p50 ${q(podCpu, 0.5)} ms, max ${q(podCpu, 1)} ms)`);
   line('k8s: adapter process RSS', `${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
   await hal.close();
 }
