@@ -96,7 +96,7 @@ describe('intel-ipu driver: services', () => {
       ],
       service_lb: [
         te('service_lb', svcKey(6, 80), 'svc_balance', { group_id: 2, standby_group_id: 3, empty_drop: 0 }),
-        te('service_lb', svcKey(17, 53), 'svc_balance', { group_id: 4, standby_group_id: 5, empty_drop: 1 }),
+        te('service_lb', svcKey(17, 53), 'svc_balance', { group_id: 4, standby_group_id: 5, empty_drop: 1, affinity_s: 30 }),
         te('service_lb', svcKey(6, 443), 'svc_reject'),
         te('service_lb', svcKey(6, 444, 3), 'svc_drop'),
       ],
@@ -201,6 +201,40 @@ describe('intel-ipu driver: services', () => {
     expect([byPort.get(80), byPort.get(443), byPort.get(53)]).to.deep.equal([14, 1, 1]);
     const groups = await hal.read({ tables: ['backend_group'], includeCounters: true });
     expect(groups.map((r) => Number(r.counters?.packets)).sort()).to.deep.equal([0, 12]);
+  });
+
+  it('client-IP affinity: a client keeps its backend across new connections until affinityTimeoutS after its last one (virtual time)', async () => {
+    await hal.write({
+      updates: [
+        ...SERVICES,
+        ins('endpoint', { ip: '10.1.0.5', portId: 'host2', mac: '0a:00:00:00:01:05', endpointId: 'ns/b5' }),
+        ins('backendGroup', { id: 'aff', members: ['10.1.0.1', '10.1.0.2', '10.1.0.5'].map((ip) => ({ ip, port: 9000 })) }),
+        ins('service', { vip: VIP, protocol: 6, port: 8000, balance: { backendGroupId: 'aff', affinityTimeoutS: 10 } }),
+      ],
+    });
+    const S = 1_000_000_000;
+    const to = async (client: string, sport: number) => {
+      const r = await hal.inject({ portId: 'uplink0', frame: buildFrame({ eth: { src: '0b:00:00:00:00:01', dst: portMac(1) }, ipv4: { src: client, dst: VIP }, tcp: { sport, dport: 8000, flags: 'S' } }) });
+      const p = parsePacket(r.emitted?.[0]?.frame ?? new Uint8Array());
+      return p.ok && p.pkt.l3?.kind === 'ipv4' ? p.pkt.l3.dst : `${r.disposition}/${r.dropReason}`;
+    };
+    const clients = Array.from({ length: 12 }, (_, i) => `198.51.100.${100 + i}`);
+    const first = new Map<string, string>();
+    for (const cl of clients) {
+      first.set(cl, await to(cl, 1000));
+      await hal.advance(5 * S);
+      // A new connection 5 s later (another source port: not pinned) keeps the backend and restarts the time.
+      expect(await to(cl, 2000), `${cl} second connection`).to.equal(first.get(cl));
+    }
+    expect(new Set(first.values()).size, 'clients spread over the backends').to.be.greaterThan(1);
+    // Client i last connected at 5i + 5 s; at 60 s only clients 10 and 11 are within their 10 s.
+    expect(await p4read('service_affinity')).to.have.length(2);
+    await hal.advance(11 * S);
+    // Lapsed: a read no longer shows them, and new connections are hashed again.
+    expect(await p4read('service_affinity')).to.have.length(0);
+    let moved = 0;
+    for (const [i, cl] of clients.entries()) if ((await to(cl, 3000 + i * 7)) !== first.get(cl)) moved++;
+    expect(moved, 'some client changed backend after its affinity lapsed').to.be.greaterThan(0);
   });
 
   it('refuses what the program cannot carry and what the state forbids, changing nothing', async () => {
