@@ -249,6 +249,9 @@ describe('intel-ipu driver: services', () => {
           ins('backendGroup', { id: 'big', members: big }),
           del('backendGroup', { id: 'web' }),
           ins('service', { vip: VIP, protocol: 6, port: 81, balance: { backendGroupId: 'missing' } }),
+          // Not stored and ignored: the program has no SNAT.
+          ins('service', { vip: VIP, protocol: 6, port: 83, balance: { backendGroupId: 'web', snatMode: 'SNAT_MASQUERADE' } }),
+          ins('service', { vip: VIP, protocol: 6, port: 84, balance: { backendGroupId: 'web', snatMode: 'SNAT_HAIRPIN' } }),
         ],
       }),
     );
@@ -258,6 +261,8 @@ describe('intel-ipu driver: services', () => {
       ['RESOURCE_EXHAUSTED', 'GROUP_TOO_LARGE', 'updates[2].entry.backendGroup.members'],
       ['FAILED_PRECONDITION', 'OBJECT_IN_USE', 'updates[3].entry.backendGroup'],
       ['NOT_FOUND', 'REFERENCE_MISSING', 'updates[4].entry.service.balance.backendGroupId'],
+      ['UNIMPLEMENTED', 'FEATURE_UNSUPPORTED', 'updates[5].entry.service.balance.snatMode'],
+      ['UNIMPLEMENTED', 'FEATURE_UNSUPPORTED', 'updates[6].entry.service.balance.snatMode'],
     ]);
     const after = await hal.getState();
     expect([after.digest, after.generation]).to.deep.equal([before.digest, before.generation]);
