@@ -4,7 +4,7 @@ import { loadAllYaml } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { builtinRegistry } from '../drivers/builtin.js';
-import { KubeConfig, LiveSource, NodeAdapter, compile, loadManifests, nodeConfig, type OverlayMode } from '../k8s-adapter/index.js';
+import { KubeConfig, LiveSource, LiveSync, NodeAdapter, compile, loadManifests, nodeConfig, type OverlayMode } from '../k8s-adapter/index.js';
 import { ClusterSim, completeCluster, type ProbeResult, type ProbeSpec, type Verdict } from './k8s-simulate.js';
 import { renderTable } from './text-table.js';
 
@@ -132,15 +132,18 @@ export async function runCommand(opts: { kubeconfig?: string; node: string; driv
   const config = nodeConfig({ nodeName: opts.node, hostPorts: ports.filter((p) => p.role === 'HOST').map((p) => p.id!), overlay: opts.overlay as OverlayMode });
   const log = (l: string) => process.stderr.write(`${new Date().toISOString()} ${l}\n`);
   const adapter = new NodeAdapter({ hal, config, log });
-  const sync = () =>
-    void adapter.sync(source.snapshot()).then(
-      (r) => log(`sync: ${r.converged ? 'converged' : `NOT converged (${r.error})`}; +${r.inserts} ~${r.modifies} -${r.deletes}${r.fullResync ? ' (full read)' : ''}`),
-      (e: unknown) => log(`sync failed: ${String(e)}`),
-    );
-  const source = new LiveSource({ kubeConfig: kc, onChange: sync, log });
+  // A pass on every change and a resync at least every --resync seconds (repairs foreign writes).
+  const live = new LiveSync({
+    adapter,
+    snapshot: () => source.snapshot(),
+    resyncMs: Math.max(1, opts.resync) * 1000,
+    log,
+    onResult: (r, why) => log(`sync (${why}): ${r.converged ? 'converged' : `NOT converged (${r.error})`}; +${r.inserts} ~${r.modifies} -${r.deletes}${r.fullResync ? ' (full read)' : ''}`),
+  });
+  const source = new LiveSource({ kubeConfig: kc, onChange: () => live.changed(), log });
   await adapter.watchFlowRecords();
   await source.start();
-  const resync = setInterval(sync, Math.max(1, opts.resync) * 1000);
+  live.start();
   const server = opts.metricsPort
     ? createServer((req, res) => {
         if (req.url !== '/metrics') return void res.writeHead(404).end();
@@ -148,7 +151,7 @@ export async function runCommand(opts: { kubeconfig?: string; node: string; driv
       }).listen(opts.metricsPort)
     : undefined;
   await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
-  clearInterval(resync);
+  live.stop();
   server?.close();
   await source.stop();
   adapter.close();

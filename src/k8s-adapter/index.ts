@@ -11,4 +11,6 @@ export { diffStates, type Diff } from './reconcile/diff.js';
 export { removedUdpBackends } from './reconcile/udp-backends.js';
 export { AdapterMetrics } from './metrics.js';
 export { NodeAdapter, type NodeAdapterOptions, type SyncResult } from './node-adapter.js';
-export { LiveSource, KubeConfig, type LiveSourceOptions } from './sources/live-source.js';
+export { LiveSource, KubeConfig, type Kind, type LiveSourceOptions } from './sources/live-source.js';
+export { LiveSync, REAL_TIMERS, type LiveSyncOptions, type SyncReason, type Syncer, type Timers } from './sources/live-sync.js';
+export type { WatchStats } from './sources/bookmark-watch.js';
