@@ -9,10 +9,14 @@
 // or SIGINT, or until stdin closes (so a test runner that dies takes it down too).
 // Started again on the same DIR it is the same cluster restarted: etcd keeps its
 // data, and the certificates and ports are reused, so clients holding the old
-// kubeconfig reconnect (as to a restarted control plane).
+// kubeconfig reconnect (as to a restarted control plane). With --compact-history
+// etcd's history is compacted to its current revision before the apiserver starts,
+// as its periodic compaction would have done: any watch resuming from an older
+// resourceVersion then gets 410 Gone, whether the watch cache or etcd serves it.
 package main
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -35,6 +39,7 @@ import (
 	"strings"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/server/v3/embed"
 	"k8s.io/kubernetes/cmd/kube-apiserver/app"
 
@@ -45,11 +50,12 @@ import (
 func main() {
 	dir := flag.String("dir", "", "state directory (certificates, etcd data, kubeconfig)")
 	watchStdin := flag.Bool("exit-on-stdin-close", true, "exit when stdin reaches EOF")
+	compact := flag.Bool("compact-history", false, "compact etcd to its current revision before starting the apiserver")
 	flag.Parse()
 	if *dir == "" {
 		fail(fmt.Errorf("--dir is required"))
 	}
-	if err := run(*dir, *watchStdin); err != nil {
+	if err := run(*dir, *watchStdin, *compact); err != nil {
 		fail(err)
 	}
 }
@@ -59,7 +65,7 @@ func fail(err error) {
 	os.Exit(1)
 }
 
-func run(dir string, watchStdin bool) error {
+func run(dir string, watchStdin, compact bool) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
@@ -81,6 +87,16 @@ func run(dir string, watchStdin bool) error {
 		return fmt.Errorf("starting etcd: %w", err)
 	}
 	defer etcd.Close()
+	if compact {
+		rev := etcd.Server.KV().Rev()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		_, err := etcd.Server.Compact(ctx, &etcdserverpb.CompactionRequest{Revision: rev, Physical: true})
+		cancel()
+		if err != nil {
+			return fmt.Errorf("compacting etcd to revision %d: %w", rev, err)
+		}
+		fmt.Fprintf(os.Stderr, "xpuhal-k8s-testenv: etcd history compacted to revision %d\n", rev)
+	}
 
 	cmd := app.NewAPIServerCommand()
 	cmd.SetArgs([]string{

@@ -34,12 +34,13 @@ export class TestEnv {
   /**
    * Stops the API server and etcd and starts them again on the same directory:
    * etcd keeps its data, certificates and ports are reused, so clients reconnect
-   * with their kubeconfig. The new API server's watch caches start at etcd's
-   * current revision, so a watch resuming from an older version gets 410 Gone.
+   * with their kubeconfig. With compactHistory, etcd's history is compacted to its
+   * current revision first (as the apiserver's periodic compaction would), so a
+   * watch resuming from an older version gets 410 Gone from the cache or etcd alike.
    */
-  async restart(timeoutMs = 180_000): Promise<void> {
+  async restart(opts: { compactHistory?: boolean; timeoutMs?: number } = {}): Promise<void> {
     await this.kill();
-    const { child, kubeconfig } = await launch(this.binary, this.dir, timeoutMs);
+    const { child, kubeconfig } = await launch(this.binary, this.dir, opts.timeoutMs ?? 180_000, opts.compactHistory ? ['--compact-history'] : []);
     this.child = child;
     if (kubeconfig !== this.kubeconfigPath) throw new Error(`restarted environment wrote ${kubeconfig}, not ${this.kubeconfigPath}`);
   }
@@ -60,9 +61,9 @@ export class TestEnv {
   }
 }
 
-async function launch(binary: string, dir: string, timeoutMs: number): Promise<{ child: ChildProcess; kubeconfig: string }> {
+async function launch(binary: string, dir: string, timeoutMs: number, extra: readonly string[] = []): Promise<{ child: ChildProcess; kubeconfig: string }> {
   // stdin stays open: the environment exits when it closes (if this process dies).
-  const child = spawn(binary, ['--dir', dir], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(binary, ['--dir', dir, ...extra], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
