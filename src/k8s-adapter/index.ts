@@ -14,3 +14,6 @@ export { NodeAdapter, type NodeAdapterOptions, type SyncResult } from './node-ad
 export { LiveSource, KubeConfig, type Kind, type LiveSourceOptions } from './sources/live-source.js';
 export { LiveSync, REAL_TIMERS, type LiveSyncOptions, type SyncReason, type Syncer, type Timers } from './sources/live-sync.js';
 export type { WatchStats } from './sources/bookmark-watch.js';
+export { planHealthChecks, type HealthCheckPlan, type ServiceHealthCheck } from './health-check.js';
+export { ServiceHealthServers, type HealthServersUpdate, type ServiceHealthServersOptions } from './health-check-server.js';
+export { ProxyHealth, nodeEligible, startProxyHealthServer, type ProxyHealthOptions, type ProxyHealthServer, type ProxyHealthStatus } from './health-check-proxy.js';

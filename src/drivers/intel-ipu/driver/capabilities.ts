@@ -1,11 +1,11 @@
 // What the intel-ipu driver declares: the HAL tables its program offloads, with
 // the program's real sizes and group bound; everything else is not declared.
 import type { Atomicity, Feature, TableSupport } from '../../../hal/index.js';
-import { ECMP_SELECTOR, TABLES } from '../program/program.js';
+import { ECMP_SELECTOR, LB_SELECTOR, TABLES } from '../program/program.js';
 
 export const IPU_ATOMICITY: Atomicity[] = ['CONTINUE_ON_ERROR', 'ROLLBACK_ON_ERROR', 'DATAPLANE_ATOMIC'];
 
-export const IPU_FEATURES: Feature[] = ['IPV4_ROUTING', 'ECMP', 'NEIGHBOR_REWRITE', 'TTL_DECREMENT', 'ACL', 'ACL_DEFAULT_DENY'];
+export const IPU_FEATURES: Feature[] = ['IPV4_ROUTING', 'ECMP', 'NEIGHBOR_REWRITE', 'TTL_DECREMENT', 'ACL', 'ACL_DEFAULT_DENY', 'SERVICE_LB', 'SERVICE_REJECT_EMPTY', 'SERVICE_SOURCE_RANGES'];
 
 export const IPU_MAX_BATCH = 4096;
 
@@ -18,6 +18,9 @@ export const HAL_TO_P4: Record<string, keyof typeof TABLES> = {
   ecmp_group: 'ecmp_group',
   route: 'ipv4_route',
   acl: 'acl',
+  service: 'service_lb',
+  service_source: 'service_source',
+  backend_group: 'backend_group',
 };
 
 export function ipuTables(sizes: Readonly<Record<string, number>>, ports: number): Record<string, TableSupport> {
@@ -30,14 +33,20 @@ export function ipuTables(sizes: Readonly<Record<string, number>>, ports: number
     ecmp_group: { maxEntries: size('ecmp_group'), appliedToPackets: true, maxGroupMembers: ECMP_SELECTOR.maxGroupSize },
     route: { maxEntries: size('route'), appliedToPackets: true, perEntryCounters: true },
     acl: { maxEntries: size('acl'), appliedToPackets: true, perEntryCounters: true },
+    service: { maxEntries: size('service'), appliedToPackets: true, perEntryCounters: true },
+    // Two P4 entries per HAL entry at worst: the active and standby groups; a source range and its key's catch-all.
+    service_source: { maxEntries: Math.floor(size('service_source') / 2), appliedToPackets: true },
+    backend_group: { maxEntries: Math.floor(size('backend_group') / 2), appliedToPackets: true, perEntryCounters: true, maxGroupMembers: LB_SELECTOR.maxGroupSize },
   };
 }
 
 export const IPU_NOTES = [
   'Programs an IPU-style P4 target over P4Runtime (gRPC, TLS); program xpuhal_k8s_ipu 1.0, P4Info in src/drivers/intel-ipu/program/p4info.txt.',
   'IPv4 only: IPv6 addresses and prefixes are refused with FEATURE_UNSUPPORTED (IPV6_ROUTING is not declared).',
-  'Not offloaded (tables not declared): tunnels, services/backend groups, SNAT, conntrack zones, QoS, IPsec/TLS, flow logs. Tunnel next hops are FEATURE_UNSUPPORTED.',
-  'The program has a service path (service_lb, backend_group selector of 128, dnat_rewrite pointers, learned pinned_flows with reverse entries); this driver does not map HAL services onto it yet.',
+  'Not offloaded (tables not declared): tunnels, SNAT, conntrack zones, QoS, IPsec/TLS, flow logs. Tunnel next hops are FEATURE_UNSUPPORTED.',
+  `Services: service_lb → backend_group selector (${LB_SELECTOR.maxGroupSize} members per group; active and terminating members in two selector groups, the second used only when the first is empty) → dnat_rewrite; connections are pinned in learned pinned_flows / pinned_flows_reverse (120 s idle). Reject services and empty groups answer TCP RST / ICMP port unreachable.`,
+  'Service balance options stored and read back but NOT applied to packets (features not declared): affinityTimeoutS (SERVICE_AFFINITY), snatMode and snatIp (SNAT, HAIRPIN). The program has no connection tracking (conntrack.supported false).',
+  `Backend members share the selector and dnat_rewrite pools (${LB_SELECTOR.size} in all): beyond that an INSERT fails TABLE_FULL. service_source and backend_group maxEntries are half the P4 table sizes (a catch-all per service key; two selector groups per backend group).`,
   `ECMP groups hold at most ${ECMP_SELECTOR.maxGroupSize} members (action selector ecmp_selector, ${ECMP_SELECTOR.size} members in all).`,
   'ACL port ranges draw on 64 range checkers per range field (distinct low..high pairs); beyond that a write fails TABLE_FULL.',
   'Route "reject" drops without ICMP (ROUTE_REJECT_ICMP not declared); ACL_REJECT is refused with ACTION_UNSUPPORTED.',

@@ -40,9 +40,9 @@ export class Untranslatable extends Error {
   }
 }
 
-type M = { exact: bigint } | { lpm: bigint; len: number } | { ternary: bigint; mask: bigint } | { range: [bigint, bigint] } | { optional: bigint };
+export type M = { exact: bigint } | { lpm: bigint; len: number } | { ternary: bigint; mask: bigint } | { range: [bigint, bigint] } | { optional: bigint };
 
-function p4Entry(table: TableName, match: Record<string, M | undefined>, action: ActionName | undefined, params: Record<string, bigint | number> = {}, priority = 0, meta?: Record<string, unknown>): TableEntry {
+export function p4Entry(table: TableName, match: Record<string, M | undefined>, action: ActionName | undefined, params: Record<string, bigint | number> = {}, priority = 0, meta?: Record<string, unknown>): TableEntry {
   const t = TABLES[table];
   const ms: FieldMatch[] = [];
   for (const f of t.fields) {
@@ -61,18 +61,18 @@ function p4Entry(table: TableName, match: Record<string, M | undefined>, action:
   return e;
 }
 
-function call(action: ActionName, params: Record<string, bigint | number>) {
+export function call(action: ActionName, params: Record<string, bigint | number>) {
   const a = ACTIONS[action];
   return { actionId: a.id, params: a.params.map((p) => ({ paramId: p.id, value: canonical(BigInt(params[p.name] ?? 0)) })) };
 }
 
-function v4(text: string, field: string): bigint {
+export function v4(text: string, field: string): bigint {
   const b = parseIpv4(text);
   if (!b) throw new Untranslatable(`${text} is not IPv4: this program forwards IPv4 only (IPV6_ROUTING is not declared)`, field);
   return toBigInt(b);
 }
 
-function v4Prefix(text: string, field: string): { value: bigint; len: number } {
+export function v4Prefix(text: string, field: string): { value: bigint; len: number } {
   const p = parsePrefix(text);
   if (!p || p.bytes.length !== 4) throw new Untranslatable(`${text} is not an IPv4 prefix: this program handles IPv4 only`, field);
   return { value: toBigInt(p.bytes), len: p.length };
@@ -190,7 +190,7 @@ export function toP4(table: string, body: Body, ptr: Pointers, ports: PortMap): 
 
 // ------------------------------------------------------------------ reverse
 
-function metaOf(e: TableEntry): Record<string, unknown> {
+export function metaOf(e: TableEntry): Record<string, unknown> {
   if (!e.metadata?.length) return {};
   try {
     return JSON.parse(Buffer.from(e.metadata).toString('utf8')) as Record<string, unknown>;
@@ -199,7 +199,7 @@ function metaOf(e: TableEntry): Record<string, unknown> {
   }
 }
 
-interface Decoded {
+export interface Decoded {
   priority: number;
   counters?: { packets: number; bytes: number };
   match: Record<string, { value: bigint; mask?: bigint; prefixLen?: number; high?: bigint }>;
@@ -208,7 +208,7 @@ interface Decoded {
   meta: Record<string, unknown>;
 }
 
-function decode(e: TableEntry, tableName: TableName): Decoded {
+export function decode(e: TableEntry, tableName: TableName): Decoded {
   const t = TABLES[tableName];
   const match: Decoded['match'] = {};
   for (const m of e.match ?? []) {
@@ -236,7 +236,7 @@ function decode(e: TableEntry, tableName: TableName): Decoded {
   return d;
 }
 
-const ip4 = (v: bigint) => formatIpv4(toFixed(v, 4));
+export const ip4 = (v: bigint) => formatIpv4(toFixed(v, 4));
 const mac6 = (v: bigint) => formatMac(toFixed(v, 6));
 const prefixLenOfMask = (m: bigint) => m.toString(2).replace(/0+$/, '').length;
 
