@@ -1,6 +1,7 @@
 // The adapter against a real kube-apiserver (with etcd), started once for this
 // file: objects are created, changed and deleted through the API; the live source
-// (client-node informers) feeds a NodeAdapter programming a reference device; the
+// (client-node informers) feeds a NodeAdapter programming a reference device served
+// over gRPC with mutual TLS (a RemoteHal, as deployed); the
 // device converges (digest) to what the API's current state compiles to, and
 // packets show the resulting policy matrix. The source reaches the API server
 // through a TCP relay the test can cut; its watches time out every few seconds
@@ -16,6 +17,8 @@ import { readFileSync } from 'node:fs';
 import { CoreV1Api, DiscoveryV1Api, KubeConfig, NetworkingV1Api, type V1EndpointSlice, type V1NetworkPolicy } from '@kubernetes/client-node';
 import { LiveSource, LiveSync, NodeAdapter, compile, type ClusterState, type Kind, type SyncResult, type WatchStats } from '../../src/k8s-adapter/index.js';
 import { NAMESPACES, NODE, NetpolWorld, PEERS, config, podIp, worldPods } from './support/netpol-world.js';
+import { ReferenceDriver } from '../../src/drivers/reference/index.js';
+import { serve, type Served } from '../wire/wire-fixtures.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 import { TestEnv, testenvBinary } from './support/testenv.js';
 
@@ -53,6 +56,7 @@ describe('k8s adapter: real kube-apiserver (live source)', function () {
   let source: LiveSource | undefined;
   let live: LiveSync | undefined;
   let proxy: TcpProxy;
+  let served: Served | undefined;
   /** The kubeconfig the source uses: through the relay. The test's own clients go direct. */
   let viaProxy: KubeConfig;
   let last: SyncResult | undefined;
@@ -76,7 +80,10 @@ describe('k8s adapter: real kube-apiserver (live source)', function () {
     proxy = await TcpProxy.start(Number(server.port));
     viaProxy = new KubeConfig();
     viaProxy.loadFromString(readFileSync(env.kubeconfigPath, 'utf8').replace(server.origin, `https://127.0.0.1:${proxy.port}`));
-    world = await NetpolWorld.create();
+    // The device is served over gRPC with mutual TLS, as deployed (deploy/: the adapter
+    // talks to the HAL server on its node); the adapter and the probes use a RemoteHal.
+    served = await serve(new ReferenceDriver({ hostPorts: 16 }));
+    world = await NetpolWorld.create(served.client('ctl'));
     adapter = new NodeAdapter({ hal: world.hal, config, log: (l) => logs.push(l) });
   });
 
@@ -84,6 +91,7 @@ describe('k8s adapter: real kube-apiserver (live source)', function () {
     live?.stop();
     await source?.stop();
     await proxy?.close();
+    await served?.close();
     await env?.stop();
   });
 
