@@ -225,18 +225,26 @@ export async function runCommand(opts: RunOptions): Promise<void> {
   const health = new ProxyHealth({ timeoutMs: 2 * Math.max(1, opts.resync) * 1000 });
   const hcServers = opts.healthCheckNodePorts ? new ServiceHealthServers({ host: opts.healthAddress, serviceProxyHealthy: () => health.status().healthy, log }) : undefined;
   let lastProblems = '';
+  // Health check listeners follow the cluster once per burst of events, not per event.
+  let checksQueued = false;
+  const planChecks = () => {
+    if (!hcServers || checksQueued) return;
+    checksQueued = true;
+    setImmediate(() => {
+      checksQueued = false;
+      const plan = planHealthChecks(source.snapshot(), opts.node, config.proxyName);
+      const problems = plan.problems.join('\n');
+      if (problems && problems !== lastProblems) for (const p of plan.problems) log(`health check: ${p}`);
+      lastProblems = problems;
+      void hcServers.update(plan.checks);
+    });
+  };
   // Every pass (change or resync) also refreshes health and the health-check servers.
   const tracked = {
     sync: (state: ClusterState) => {
       health.queued();
       health.setNodeEligible(nodeEligible(state.nodes.find((n) => n.metadata.name === opts.node)));
-      if (hcServers) {
-        const plan = planHealthChecks(state, opts.node, config.proxyName);
-        const problems = plan.problems.join('\n');
-        if (problems && problems !== lastProblems) for (const p of plan.problems) log(`health check: ${p}`);
-        lastProblems = problems;
-        void hcServers.update(plan.checks);
-      }
+      planChecks();
       return adapter.sync(state);
     },
   };
