@@ -23,13 +23,14 @@ export function valueSupport(caps: Capabilities): ValueSupport {
 }
 
 function check(u: ValidUpdate, caps: Capabilities, features: ReadonlySet<string>): UpdateStatus | undefined {
-  const at = `updates[${u.index}].entry.${u.member}`;
+  // The path is built only for a refusal: this runs for every update of every write.
+  const at = () => `updates[${u.index}].entry.${u.member}`;
   const b = u.body as Record<string, unknown>;
-  const refuse = (field: string, message: string) => statusOf('UNIMPLEMENTED', 'FEATURE_UNSUPPORTED', message, `${at}.${field}`);
+  const refuse = (field: string, message: string) => statusOf('UNIMPLEMENTED', 'FEATURE_UNSUPPORTED', message, `${at()}.${field}`);
   switch (u.member) {
     case 'acl':
       if (b.action === 'ACL_REJECT' && !features.has('ACL_REJECT')) {
-        return statusOf('UNIMPLEMENTED', 'ACTION_UNSUPPORTED', 'ACL_REJECT needs feature ACL_REJECT, which this device does not declare', `${at}.action`);
+        return statusOf('UNIMPLEMENTED', 'ACTION_UNSUPPORTED', 'ACL_REJECT needs feature ACL_REJECT, which this device does not declare', `${at()}.action`);
       }
       return undefined;
     case 'service': {
