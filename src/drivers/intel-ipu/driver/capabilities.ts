@@ -5,7 +5,7 @@ import { ECMP_SELECTOR, LB_SELECTOR, TABLES } from '../program/program.js';
 
 export const IPU_ATOMICITY: Atomicity[] = ['CONTINUE_ON_ERROR', 'ROLLBACK_ON_ERROR', 'DATAPLANE_ATOMIC'];
 
-export const IPU_FEATURES: Feature[] = ['IPV4_ROUTING', 'ECMP', 'NEIGHBOR_REWRITE', 'TTL_DECREMENT', 'ACL', 'ACL_DEFAULT_DENY', 'SERVICE_LB', 'SERVICE_REJECT_EMPTY', 'SERVICE_SOURCE_RANGES'];
+export const IPU_FEATURES: Feature[] = ['IPV4_ROUTING', 'ECMP', 'NEIGHBOR_REWRITE', 'TTL_DECREMENT', 'ACL', 'ACL_DEFAULT_DENY', 'SERVICE_LB', 'SERVICE_AFFINITY', 'SERVICE_REJECT_EMPTY', 'SERVICE_SOURCE_RANGES'];
 
 export const IPU_MAX_BATCH = 4096;
 
@@ -45,7 +45,7 @@ export const IPU_NOTES = [
   'IPv4 only: IPv6 addresses and prefixes are refused with FEATURE_UNSUPPORTED (IPV6_ROUTING is not declared).',
   'Not offloaded (tables not declared): tunnels, SNAT, conntrack zones, QoS, IPsec/TLS, flow logs. Tunnel next hops are FEATURE_UNSUPPORTED.',
   `Services: service_lb → backend_group selector (${LB_SELECTOR.maxGroupSize} members per group; active and terminating members in two selector groups, the second used only when the first is empty) → dnat_rewrite; connections are pinned in learned pinned_flows / pinned_flows_reverse (120 s idle). Reject services and empty groups answer TCP RST / ICMP port unreachable.`,
-  'Service balance options the program cannot apply are refused UNIMPLEMENTED/FEATURE_UNSUPPORTED (hal-spec §5.4 step 4), never stored and ignored: affinityTimeoutS > 0 (SERVICE_AFFINITY), snatMode SNAT_MASQUERADE (SNAT) or SNAT_HAIRPIN (HAIRPIN). The program has no connection tracking (conntrack.supported false).',
+  'Client-IP affinity (affinityTimeoutS) is learned by the data plane into service_affinity (65536 entries). SNAT modes the program cannot apply are refused UNIMPLEMENTED/FEATURE_UNSUPPORTED (hal-spec §5.4 step 4), never stored and ignored: snatMode SNAT_MASQUERADE (SNAT) or SNAT_HAIRPIN (HAIRPIN). The program has no connection tracking the HAL can read (conntrack.supported false).',
   `Backend members share the selector and dnat_rewrite pools (${LB_SELECTOR.size} in all): beyond that an INSERT fails TABLE_FULL. service_source and backend_group maxEntries are half the P4 table sizes (a catch-all per service key; two selector groups per backend group).`,
   `ECMP groups hold at most ${ECMP_SELECTOR.maxGroupSize} members (action selector ecmp_selector, ${ECMP_SELECTOR.size} members in all).`,
   'ACL port ranges draw on 64 range checkers per range field (distinct low..high pairs); beyond that a write fails TABLE_FULL.',
