@@ -9,18 +9,10 @@ import { buildFrame, buildGeneve, buildVxlan, type GeneveOptionSpec } from '../s
 import { wireBytes } from '../sim/cost/line-rate.js';
 import { DataFileError } from '../sim/cost/decode.js';
 import type { FlowSpec, PhaseSpec, Scenario, SideSpec, TunnelSpec } from './schema.js';
+import { prng } from '../sim/random.js';
 
 /** Deterministic PRNG (mulberry32): the same seed gives the same traffic. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };
 
 const mix = (i: number) => Math.imul(i ^ (i >>> 16), 0x45d9f3b) >>> 0;
 

@@ -14,18 +14,9 @@ import { stateDigest, entryParts, type TableEntry } from '../../src/hal/index.js
 import { Compiler, Reconciler, compile, desiredEntries, digestOf, nodeConfig, type ClusterState, type EndpointSlice, type Namespace, type NetworkPolicy, type NetworkPolicyPeer, type Node, type Pod, type Service } from '../../src/k8s-adapter/index.js';
 import { digestFromSum } from '../../src/k8s-adapter/reconcile/digest-sum.js';
 import { MANAGED_TABLES } from '../../src/k8s-adapter/index.js';
+import { prng } from '../../src/sim/random.js';
 
-/** mulberry32: small, seedable, good enough to pick changes. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = prng;
 
 const NS = ['x', 'y', 'z'];
 const NODES = ['n1', 'n2', 'n3'];

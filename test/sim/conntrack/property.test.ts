@@ -3,17 +3,9 @@
 import { expect } from 'chai';
 import { CtEntry, type Tuple } from '../../../src/sim/conntrack/index.js';
 import { F, S, icmp, makeTable, rev, tcp, udp } from './helpers.js';
+import { prng } from '../../../src/sim/random.js';
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+const rng = prng;
 
 describe('sim/conntrack property', () => {
   for (const seed of [1, 2, 3]) {

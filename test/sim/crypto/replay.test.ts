@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { ReplayWindow } from '../../../src/sim/crypto/index.js';
+import { prng } from '../../../src/sim/random.js';
 
 // Reference straight from RFC 4303 §3.4.3: remember every accepted number; a number
 // passes when it is new and not left of the window (right edge = highest accepted).
@@ -20,16 +21,7 @@ class SetReference {
   }
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = prng;
 
 describe('crypto/anti-replay window (RFC 4303 §3.4.3)', () => {
   it('accepts new numbers, rejects duplicates, accepts late ones inside the window, rejects those left of it', () => {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { PolicerEntry } from '../../../src/hal/generated/types.js';
 import { Policer, PolicerConfigError, type Color } from '../../../src/sim/qos/index.js';
+import { prng } from '../../../src/sim/random.js';
 
 // An independent, literal reading of the RFCs: a timer that fires at every
 // k/rate seconds (k = 1, 2, …) and moves one token, packet by packet. Slow (one
@@ -48,16 +49,7 @@ class LiteralRfcMarker {
 }
 
 // Small deterministic PRNG (mulberry32) so the randomized cases repeat exactly.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = prng;
 
 const sr = (cir: number, cbs: number, ebs: number, extra: Partial<PolicerEntry> = {}): PolicerEntry => ({
   id: 'p1', mode: 'SRTCM', cir, cbs, ebs, ...extra,

@@ -1,22 +1,14 @@
 import { expect } from 'chai';
 import type { ShaperEntry } from '../../../src/hal/generated/types.js';
 import { Shaper, ShaperConfigError } from '../../../src/sim/qos/index.js';
+import { prng } from '../../../src/sim/random.js';
 
 const MS = 1_000_000;
 const shaper = (rateBps: number, burstBytes: number, queueLimitBytes: number): ShaperEntry => ({
   portId: 'p0', queue: 0, rateBps, burstBytes, queueLimitBytes,
 });
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = prng;
 
 type Outcome = number | 'drop';
 

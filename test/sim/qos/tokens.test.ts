@@ -1,16 +1,8 @@
 import { expect } from 'chai';
 import { GAIN, gain, waitFor } from '../../../src/sim/qos/tokens.js';
+import { prng } from '../../../src/sim/random.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = prng;
 
 // Reference in BigInt only.
 const G = 1_000_000_000n;
