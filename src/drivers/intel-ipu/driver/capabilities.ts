@@ -5,7 +5,19 @@ import { ECMP_SELECTOR, TABLES } from '../program/program.js';
 
 export const IPU_ATOMICITY: Atomicity[] = ['CONTINUE_ON_ERROR', 'ROLLBACK_ON_ERROR', 'DATAPLANE_ATOMIC'];
 
-export const IPU_FEATURES: Feature[] = ['IPV4_ROUTING', 'ECMP', 'NEIGHBOR_REWRITE', 'TTL_DECREMENT', 'ACL', 'ACL_DEFAULT_DENY'];
+export const IPU_FEATURES: Feature[] = [
+  'IPV4_ROUTING',
+  'IPV6_ROUTING',
+  'ECMP',
+  'NEIGHBOR_REWRITE',
+  'TTL_DECREMENT',
+  'ACL',
+  'ACL_DEFAULT_DENY',
+  'VXLAN_ENCAP',
+  'VXLAN_DECAP',
+  'GENEVE_ENCAP',
+  'GENEVE_DECAP',
+];
 
 export const IPU_MAX_BATCH = 4096;
 
@@ -18,6 +30,21 @@ export const HAL_TO_P4: Record<string, keyof typeof TABLES> = {
   ecmp_group: 'ecmp_group',
   route: 'ipv4_route',
   acl: 'acl',
+  tunnel: 'tunnel_encap',
+  tunnel_term: 'tunnel_term',
+};
+
+/** Every P4 table a HAL table's entries live in (both families; endpoints also fill the source tables). */
+export const HAL_TO_P4_ALL: Record<string, (keyof typeof TABLES)[]> = {
+  port: ['port_config'],
+  endpoint: ['ipv4_to_port', 'ipv4_src_endpoint', 'ipv6_to_port', 'ipv6_src_endpoint'],
+  neighbor: ['neighbor', 'neighbor_v6'],
+  nexthop: ['nexthop'],
+  ecmp_group: ['ecmp_group'],
+  route: ['ipv4_route', 'ipv6_route'],
+  acl: ['acl'],
+  tunnel: ['tunnel_encap'],
+  tunnel_term: ['tunnel_term'],
 };
 
 export function ipuTables(sizes: Readonly<Record<string, number>>, ports: number): Record<string, TableSupport> {
@@ -30,13 +57,16 @@ export function ipuTables(sizes: Readonly<Record<string, number>>, ports: number
     ecmp_group: { maxEntries: size('ecmp_group'), appliedToPackets: true, maxGroupMembers: ECMP_SELECTOR.maxGroupSize },
     route: { maxEntries: size('route'), appliedToPackets: true, perEntryCounters: true },
     acl: { maxEntries: size('acl'), appliedToPackets: true, perEntryCounters: true },
+    tunnel: { maxEntries: size('tunnel'), appliedToPackets: true },
+    tunnel_term: { maxEntries: size('tunnel_term'), appliedToPackets: true, perEntryCounters: true },
   };
 }
 
 export const IPU_NOTES = [
-  'Programs an IPU-style P4 target over P4Runtime (gRPC, TLS); program xpuhal_k8s_ipu 1.0, P4Info in src/drivers/intel-ipu/program/p4info.txt.',
-  'IPv4 only: IPv6 addresses and prefixes are refused with FEATURE_UNSUPPORTED (IPV6_ROUTING is not declared).',
-  'Not offloaded (tables not declared): tunnels, services/backend groups, SNAT, conntrack zones, QoS, IPsec/TLS, flow logs. Tunnel next hops are FEATURE_UNSUPPORTED.',
+  'Programs an IPU-style P4 target over P4Runtime (gRPC, TLS); program xpuhal_k8s_ipu 1.1, P4Info in src/drivers/intel-ipu/program/p4info.txt.',
+  'IPv4 and IPv6: endpoints, neighbors and routes of each family live in their own P4 tables (IPv6 routes: 8192); the ACL table matches both families.',
+  'Tunnels: VXLAN and Geneve (options up to 252 bytes) with IPv4 outer headers only; an IPv6 localIp/remoteIp is FEATURE_UNSUPPORTED. tunnel_term keys on an IPv4 local VTEP.',
+  'Not offloaded (tables not declared): services/backend groups, SNAT, conntrack zones, QoS, IPsec/TLS, flow logs.',
   'The program has a service path (service_lb, backend_group selector of 128, dnat_rewrite pointers, learned pinned_flows with reverse entries); this driver does not map HAL services onto it yet.',
   `ECMP groups hold at most ${ECMP_SELECTOR.maxGroupSize} members (action selector ecmp_selector, ${ECMP_SELECTOR.size} members in all).`,
   'ACL port ranges draw on 64 range checkers per range field (distinct low..high pairs); beyond that a write fails TABLE_FULL.',
