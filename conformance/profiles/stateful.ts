@@ -8,7 +8,7 @@ import { profile } from '../framework/define.js';
 import { callFails, check, eq, fail, show } from '../framework/expect.js';
 import { applied, conntrack, ctTimeouts, feature, noConntrack, table, virtualTime } from '../framework/needs.js';
 import type { Requirement } from '../framework/types.js';
-import { flowFrame, hex, type Flow } from '../packet/frame.js';
+import { flowFrame, flowPacket, hex, type Flow } from '../packet/frame.js';
 import { TCP_RST, parseFrame, type ParsedFrame } from '../packet/parse.js';
 import { IP, MAC, TOPO, topology } from '../topology.js';
 
@@ -461,6 +461,18 @@ test('snat.reply', '§2 stage 7: replies to a masqueraded connection are reverse
   await c.forwardsFrame(c.U0, c.frameIn(c.U0, reply), c.H0, flowFrame({ ...reply, dst: IP.epA, dport: 33000 }, c.mac(c.H0), MAC.epA, c.hop(64)), 'reply');
   const [e] = await c.hal.listConntrack({ filter: { protocol: 6 } });
   check(e?.snat === true, `conntrack snat flag: ${show(e)}`);
+});
+
+test('snat.related-error', '§2 conntrack states: an ICMP error about a masqueraded packet reaches the endpoint quoting the packet it sent', NAT, async (c) => {
+  await topology(c);
+  await c.insert({ snat: { srcPrefix: '10.0.0.0/24', priority: 10, masquerade: { ip: '203.0.113.1', ports: { lo: 20000, hi: 20099 } } } });
+  const f: Flow = { src: IP.epA, dst: IP.remote, proto: 'udp', sport: 5000, dport: 53 };
+  const { frame } = await c.emitsOne(c.H0, f, 'outbound');
+  const left = frame.subarray(14);
+  // Port unreachable from the remote host, quoting the masqueraded packet whole.
+  const err: Flow = { src: IP.remote, dst: '203.0.113.1', proto: 'icmp', icmpType: 3, icmpCode: 3, icmpId: 0, icmpSeq: 0, payload: left };
+  const expected: Flow = { ...err, dst: IP.epA, payload: flowPacket(f, c.hop(64)) };
+  await c.forwardsFrame(c.U0, c.frameIn(c.U0, err), c.H0, flowFrame(expected, c.mac(c.H0), MAC.epA, c.hop(64)), 'ICMP error, quote translated back');
 });
 
 test('snat.distinct-ports', '§2 stage 7: two connections masqueraded to one ip get distinct source ports', NAT, async (c) => {

@@ -37,7 +37,8 @@ function ethBack(pkt: ParsedPacket, opts: ReplyOptions | undefined): EthSpec {
   return { src: opts?.srcMac ?? pkt.eth.dst, dst: pkt.eth.src, ...(vlan.length > 0 && { vlan: [...vlan] }) };
 }
 
-function ipEnd(pkt: ParsedPacket): number {
+/** End of the IP packet in the frame (its stated length, not the frame's). */
+export function ipEnd(pkt: ParsedPacket): number {
   const l3 = pkt.l3!;
   return l3.kind === 'ipv4' ? l3.offset + l3.totalLength : l3.kind === 'ipv6' ? l3.offset + 40 + l3.payloadLength : l3.offset;
 }

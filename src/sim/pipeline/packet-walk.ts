@@ -8,6 +8,7 @@ import { decrementTtl, parsePacket, rewriteDst, rewriteSrc, setMacs, type Parsed
 import type { TableStore } from '../state/table-store.js';
 import type { AffinityTable } from './affinity.js';
 import { quotedTuple } from '../packet/icmp-errors.js';
+import { rewriteQuoted } from '../packet/icmp-quote-nat.js';
 import type { ConnectionTuple, PacketMeta, Tracker, TrackedConnection } from './tracker.js';
 import { describeFlow, factsOf, withDestination, type PacketFacts } from './facts.js';
 import { rendezvous } from './flow-hash.js';
@@ -180,13 +181,21 @@ export function walkPacket(ctx: WalkContext, ingressPortId: string, input: Uint8
     step('conntrack', `${state === 'REPLY' ? 'reply to' : 'established'} connection ${describeTuple(o)} (zone ${zone}): policy already decided`, 'ct_zone', String(zone));
   } else if (state === 'RELATED') {
     // The error's own addresses are translated like a packet of its direction, so an
-    // error about a masqueraded flow reaches the client; the quoted header is left
-    // as it is (hal-spec §2, "Conntrack states").
+    // error about a masqueraded flow reaches the client; the packet it quotes went the
+    // other way, after translation, and is put back as it was before (hal-spec §2,
+    // "Conntrack states").
     const o = cls.entry!.original;
     const r = cls.entry!.reply;
     wantTuple = direction === 'reply'
       ? { ...original, srcIp: f.src === r.srcIp ? o.dstIp : f.src, dstIp: f.dst === r.dstIp ? o.srcIp : f.dst }
       : { ...original, srcIp: f.src === o.srcIp ? r.dstIp : f.src, dstIp: f.dst === o.dstIp ? r.srcIp : f.dst };
+    const quoted = quotedTuple(frame, pkt);
+    if (quoted) {
+      const was = direction === 'reply' ? o : r;
+      const n = rewriteQuoted(frame, pkt, quoted, { srcIp: was.srcIp, dstIp: was.dstIp, srcPort: was.srcPort, dstPort: was.dstPort });
+      for (let i = 0; i < n; i++) cost.charge('nat', 'nat');
+      if (n) step('nat', `quoted packet translated back to ${describeTuple(was)}`);
+    }
     step('conntrack', `ICMP error related to connection ${describeTuple(o)}: admitted without policy`, 'ct_zone', String(zone));
   } else {
     step('conntrack', `new connection (zone ${zone})`, 'ct_zone', String(zone));

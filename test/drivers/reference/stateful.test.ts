@@ -529,13 +529,27 @@ describe('reference driver: conntrack (stateful walk)', () => {
       expectDrop(got, 'ct-invalid', 'unrelated error');
     });
 
-    it('for a masqueraded connection the error reaches the client; the quoted header is left as it was', async () => {
+    /** The IP packet `f` as it leaves the device untranslated (TTL 63): what a quote must read after reverse NAT. */
+    const asSent = (f: Flow) => buildFrame(flowSpec(f, portMac(d, 'uplink0'), MAC.router0, 63)).subarray(14);
+
+    it('for a masqueraded connection the error reaches the client quoting the packet the client sent', async () => {
       await write(d.hal, [ins({ snat: { srcPrefix: '10.0.0.0/24', priority: 1, masquerade: { ip: '192.0.2.100', ports: { lo: 20000, hi: 20000 } } } })]);
       const r = await send(d, 'host0', req);
       const left = r.emitted![0].frame!.subarray(14);
+      expect(Buffer.from(left).equals(Buffer.from(asSent(req))), 'the request left masqueraded').to.equal(false);
       const e = icmpError('192.0.2.100', left);
       const got = await d.hal.inject({ portId: 'uplink0', frame: errFrame(e, MAC.client, portMac(d, 'uplink0'), 64) });
-      expectEmitted(got, 'host0', errFrame({ ...e, dst: EP_A }, portMac(d, 'host0'), MAC.epA, 63), 'translated outer, untouched quote');
+      expectEmitted(got, 'host0', errFrame({ ...e, dst: EP_A, quote: asSent(req) }, portMac(d, 'host0'), MAC.epA, 63), 'outer and quote translated back');
+    });
+
+    it('a quote cut short after 8 transport bytes is translated back; the TCP checksum it lacks is not invented', async () => {
+      await write(d.hal, [ins({ snat: { srcPrefix: '10.0.0.0/24', priority: 1, masquerade: { ip: '192.0.2.100', ports: { lo: 20000, hi: 20000 } } } })]);
+      const syn: Flow = { src: EP_A, dst: OUTSIDE, proto: 'tcp', sport: 5001, dport: 443, flags: 'S' };
+      const r = await send(d, 'host0', syn);
+      const left = r.emitted![0].frame!.subarray(14, 14 + 28); // IPv4 header + 8 bytes of TCP, as RFC 792 minimum
+      const e = icmpError('192.0.2.100', left);
+      const got = await d.hal.inject({ portId: 'uplink0', frame: errFrame(e, MAC.client, portMac(d, 'uplink0'), 64) });
+      expectEmitted(got, 'host0', errFrame({ ...e, dst: EP_A, quote: asSent(syn).subarray(0, 28) }, portMac(d, 'host0'), MAC.epA, 63), 'short quote');
     });
     it('an error the backend of a DNATed flow sends appears to come from the VIP', async () => {
       await write(d.hal, [
@@ -546,7 +560,8 @@ describe('reference driver: conntrack (stateful walk)', () => {
       const left = r.emitted![0].frame!.subarray(14);
       const e = { ...icmpError(OUTSIDE, left), src: '10.1.0.1' };
       const got = await d.hal.inject({ portId: 'uplink0', frame: errFrame(e, MAC.router0, portMac(d, 'uplink0'), 64) });
-      expectEmitted(got, 'uplink0', errFrame({ ...e, src: '10.96.0.10' }, portMac(d, 'uplink0'), MAC.router0, 63), 'error as the VIP');
+      const asClientSent = asSent({ src: OUTSIDE, dst: '10.96.0.10', sport: 4444, dport: 53 });
+      expectEmitted(got, 'uplink0', errFrame({ ...e, src: '10.96.0.10', quote: asClientSent }, portMac(d, 'uplink0'), MAC.router0, 63), 'error as the VIP, quoting the VIP');
     });
   });
 
