@@ -11,7 +11,7 @@
 // JSON object. An ACL's explicit wildcards (0.0.0.0/0, ::/0, ports 0-65535)
 // are real match fields (ip version, port validity): hal-spec §3.1 makes them
 // other keys than absence, and they match fewer packets.
-import { parseIpv4, parseMac, parsePrefix, formatIpv4, formatMac } from '../../../hal/index.js';
+import { parseMac, formatMac } from '../../../hal/index.js';
 import { allOnes, canonical, toBigInt, toFixed } from '../p4rt/bytestrings.js';
 import type { FieldMatch, TableEntry } from '../p4rt/messages.js';
 import { ACTIONS, TABLES, actionById, type ActionName, type TableName } from '../program/program.js';
@@ -238,7 +238,6 @@ function decode(e: TableEntry, tableName: TableName): Decoded {
   return d;
 }
 
-const ip4 = (v: bigint) => formatIpv4(toFixed(v, 4));
 const mac6 = (v: bigint) => formatMac(toFixed(v, 6));
 const prefixLenOfMask = (m: bigint) => m.toString(2).replace(/0+$/, '').length;
 
