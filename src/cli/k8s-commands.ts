@@ -4,7 +4,24 @@ import { loadAllYaml } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { builtinRegistry } from '../drivers/builtin.js';
-import { KubeConfig, LiveSource, NodeAdapter, compile, loadManifests, nodeConfig, type OverlayMode } from '../k8s-adapter/index.js';
+import type { Hal } from '../hal/hal.js';
+import { HalError } from '../hal/errors.js';
+import {
+  KubeConfig,
+  LiveSource,
+  NodeAdapter,
+  ProxyHealth,
+  ServiceHealthServers,
+  compile,
+  loadManifests,
+  nodeConfig,
+  nodeEligible,
+  planHealthChecks,
+  startProxyHealthServer,
+  type OverlayMode,
+} from '../k8s-adapter/index.js';
+import { openEndpoint } from './conformance-endpoint.js';
+import { loadNodeConfigFile } from './k8s-run-config.js';
 import { ClusterSim, completeCluster, type ProbeResult, type ProbeSpec, type Verdict } from './k8s-simulate.js';
 import { renderTable } from './text-table.js';
 
@@ -123,21 +140,75 @@ export async function compileCommand(opts: { manifests: string; node: string; ho
   for (const n of report.notes) process.stdout.write(`note: ${n}\n`);
 }
 
-export async function runCommand(opts: { kubeconfig?: string; node: string; driver: string; overlay: string; metricsPort: number; resync: number }): Promise<void> {
+export interface RunOptions {
+  kubeconfig?: string;
+  node: string;
+  driver?: string;
+  endpoint?: string;
+  tlsDir?: string;
+  client: string;
+  serverName?: string;
+  config?: string;
+  overlay?: OverlayMode;
+  metricsPort: number;
+  healthzPort: number;
+  healthAddress: string;
+  healthCheckNodePorts: boolean;
+  resync: number;
+}
+
+/** The device: a driver in process, or the HAL served over gRPC with mutual TLS. */
+async function openDevice(opts: RunOptions): Promise<{ hal: Hal; close: () => Promise<void> }> {
+  if (opts.endpoint) {
+    if (opts.driver) throw HalError.of('FIELD_INVALID', 'give --driver or --endpoint, not both', 'driver');
+    const target = await openEndpoint(opts.endpoint, { tlsDir: opts.tlsDir, client: opts.client, serverName: opts.serverName });
+    return { hal: await target.open(), close: () => target.dispose() };
+  }
+  const hal = await builtinRegistry().create(opts.driver ?? 'reference', {});
+  return { hal, close: () => hal.close() };
+}
+
+export async function runCommand(opts: RunOptions): Promise<void> {
+  const file = opts.config ? loadNodeConfigFile(opts.config) : {};
   const kc = new KubeConfig();
   if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
   else kc.loadFromDefault();
-  const hal = await builtinRegistry().create(opts.driver, {});
-  const ports = (await hal.listPorts()).ports ?? [];
-  const config = nodeConfig({ nodeName: opts.node, hostPorts: ports.filter((p) => p.role === 'HOST').map((p) => p.id!), overlay: opts.overlay as OverlayMode });
   const log = (l: string) => process.stderr.write(`${new Date().toISOString()} ${l}\n`);
+  const device = await openDevice(opts);
+  const hal = device.hal;
+  const ports = (await hal.listPorts()).ports ?? [];
+  const config = nodeConfig({
+    hostPorts: ports.filter((p) => p.role === 'HOST').map((p) => p.id!),
+    ...file,
+    nodeName: opts.node,
+    ...(opts.overlay && { overlay: opts.overlay }),
+  });
   const adapter = new NodeAdapter({ hal, config, log });
-  const sync = () =>
-    void adapter.sync(source.snapshot()).then(
-      (r) => log(`sync: ${r.converged ? 'converged' : `NOT converged (${r.error})`}; +${r.inserts} ~${r.modifies} -${r.deletes}${r.fullResync ? ' (full read)' : ''}`),
+  // kube-proxy's health: a change pending longer than two resync periods is unhealthy.
+  const health = new ProxyHealth({ timeoutMs: 2 * Math.max(1, opts.resync) * 1000 });
+  const hcServers = opts.healthCheckNodePorts ? new ServiceHealthServers({ host: opts.healthAddress, serviceProxyHealthy: () => health.status().healthy, log }) : undefined;
+  let lastProblems = '';
+  const sync = () => {
+    health.queued();
+    const state = source.snapshot();
+    health.setNodeEligible(nodeEligible(state.nodes.find((n) => n.metadata.name === opts.node)));
+    if (hcServers) {
+      const plan = planHealthChecks(state, opts.node, config.proxyName);
+      const problems = plan.problems.join('\n');
+      if (problems && problems !== lastProblems) for (const p of plan.problems) log(`health check: ${p}`);
+      lastProblems = problems;
+      void hcServers.update(plan.checks);
+    }
+    void adapter.sync(state).then(
+      (r) => {
+        if (r.converged) health.updated();
+        log(`sync: ${r.converged ? 'converged' : `NOT converged (${r.error})`}; +${r.inserts} ~${r.modifies} -${r.deletes}${r.fullResync ? ' (full read)' : ''}`);
+      },
       (e: unknown) => log(`sync failed: ${String(e)}`),
     );
+  };
   const source = new LiveSource({ kubeConfig: kc, onChange: sync, log });
+  const healthz = opts.healthzPort ? await startProxyHealthServer(health, opts.healthAddress, opts.healthzPort) : undefined;
   await adapter.watchFlowRecords();
   await source.start();
   const resync = setInterval(sync, Math.max(1, opts.resync) * 1000);
@@ -147,10 +218,17 @@ export async function runCommand(opts: { kubeconfig?: string; node: string; driv
         void adapter.metrics.text().then((t) => res.writeHead(200, { 'content-type': adapter.metrics.registry.contentType }).end(t));
       }).listen(opts.metricsPort)
     : undefined;
-  await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  log(`adapter for node ${opts.node} running on ${opts.endpoint ?? `driver ${opts.driver ?? 'reference'}`}${healthz ? `; /healthz on ${opts.healthAddress}:${healthz.port}` : ''}`);
+  // Kubernetes stops a pod with SIGTERM; a terminal with SIGINT.
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
   clearInterval(resync);
   server?.close();
+  await healthz?.close();
+  await hcServers?.close();
   await source.stop();
   adapter.close();
-  await hal.close();
+  await device.close();
 }

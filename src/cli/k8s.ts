@@ -5,6 +5,7 @@
 // The work lives in k8s-commands.ts, imported when a k8s command runs.
 import type { Command } from 'commander';
 import type { OverlayMode } from '../k8s-adapter/node-config.js';
+import type { RunOptions } from './k8s-commands.js';
 import { printJson } from './text-table.js';
 
 const commands = () => import('./k8s-commands.js');
@@ -12,6 +13,12 @@ const commands = () => import('./k8s-commands.js');
 function overlay(v: string): OverlayMode {
   if (v !== 'vxlan' && v !== 'geneve' && v !== 'direct') throw new Error(`--overlay must be vxlan, geneve or direct (got "${v}")`);
   return v;
+}
+
+function port(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`a port must be an integer 0..65535 (got "${v}")`);
+  return n;
 }
 
 export function registerK8sCommand(program: Command): void {
@@ -56,14 +63,32 @@ export function registerK8sCommand(program: Command): void {
 
   k8s
     .command('run')
-    .description('watch a live cluster and program a driver for one node (Ctrl-C stops)')
+    .description('watch a live cluster and program one node\'s device, in process or over gRPC (SIGINT/SIGTERM stop)')
     .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, or in-cluster)')
     .requiredOption('--node <name>', 'the node this adapter programs')
-    .option('-d, --driver <name>', 'driver to program', 'reference')
-    .option('--overlay <mode>', 'vxlan | geneve | direct', overlay, 'vxlan')
-    .option('--metrics-port <port>', 'serve Prometheus metrics on this port (0: off)', (v) => Number.parseInt(v, 10), 0)
-    .option('--resync <seconds>', 'full reconcile at least this often', (v) => Number.parseInt(v, 10), 60)
-    .action(async (opts: { kubeconfig?: string; node: string; driver: string; overlay: string; metricsPort: number; resync: number }) => {
+    .option('-d, --driver <name>', 'driver to program in process (default reference; not with --endpoint)')
+    .option('--endpoint <host:port>', 'program the HAL served by `xpuhal serve` at host:port instead (mutual TLS)')
+    .option('--tls-dir <dir>', 'client TLS material for --endpoint: ca.pem, clients/NAME.pem, clients/NAME-key.pem')
+    .option('--client <name>', 'client certificate name in --tls-dir (its role must be controller)', 'adapter')
+    .option('--server-name <name>', 'name to check the server certificate against (default: the endpoint host)')
+    .option('--config <file>', 'node settings, YAML or JSON: overlay, vni, clusterCidrs, serviceCidrs, uplinkPort, ... (docs/kubernetes.md)')
+    .option('--overlay <mode>', 'vxlan | geneve | direct (overrides --config; default vxlan)', overlay)
+    .option('--metrics-port <port>', 'serve Prometheus metrics on this port (0: off)', port, 0)
+    .option('--healthz-port <port>', 'serve /healthz and /livez on this port, as kube-proxy (0: off)', port, 10256)
+    .option('--health-address <ip>', 'address the health endpoints and healthCheckNodePorts listen on', '0.0.0.0')
+    .option('--no-health-check-node-ports', 'do not answer healthCheckNodePorts of externalTrafficPolicy: Local LoadBalancer services')
+    .option('--resync <seconds>', 'full reconcile at least this often; a change pending for twice this makes /healthz fail', (v) => Number.parseInt(v, 10), 60)
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  xpuhal k8s run --node node-1 --driver reference --metrics-port 10249',
+        '  xpuhal k8s run --node "$NODE_NAME" --endpoint 127.0.0.1:50051 --tls-dir /etc/xpuhal/tls --config /etc/xpuhal/config/node.yaml',
+        'Deployment in a cluster: deploy/ and docs/kubernetes.md.',
+      ].join('\n'),
+    )
+    .action(async (opts: RunOptions) => {
       await (await commands()).runCommand(opts);
     });
 }

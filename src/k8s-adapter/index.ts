@@ -12,3 +12,6 @@ export { removedUdpBackends } from './reconcile/udp-backends.js';
 export { AdapterMetrics } from './metrics.js';
 export { NodeAdapter, type NodeAdapterOptions, type SyncResult } from './node-adapter.js';
 export { LiveSource, KubeConfig, type LiveSourceOptions } from './sources/live-source.js';
+export { planHealthChecks, type HealthCheckPlan, type ServiceHealthCheck } from './health-check.js';
+export { ServiceHealthServers, type HealthServersUpdate, type ServiceHealthServersOptions } from './health-check-server.js';
+export { ProxyHealth, nodeEligible, startProxyHealthServer, type ProxyHealthOptions, type ProxyHealthServer, type ProxyHealthStatus } from './health-check-proxy.js';
