@@ -4,10 +4,14 @@
 // with the apiserver's own errors; and the adapter's RBAC checked for real — the
 // ServiceAccount, ClusterRole and binding created, a token requested for the
 // account, and that identity may list and watch exactly what the adapter reads
-// (the adapter's own LiveSource starts with it) while writes are 403.
+// (the adapter's own LiveSource starts with it) while writes are 403. Last, the
+// DaemonSets' own commands run as deployed: `xpuhal serve` with the server Secret
+// mounted, `xpuhal k8s run` as the ServiceAccount with the client Secret and the
+// ConfigMap mounted; the device is programmed and the health checks answer.
 import { expect } from 'chai';
 import {
   CoreV1Api,
+  DiscoveryV1Api,
   KubeConfig,
   KubernetesObjectApi,
   PatchStrategy,
@@ -15,13 +19,17 @@ import {
   type KubernetesObject,
   type V1ConfigMap,
   type V1DaemonSet,
+  type V1Secret,
 } from '@kubernetes/client-node';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { request, type RequestOptions } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openEndpoint } from '../../src/cli/conformance-endpoint.js';
 import { buildProgram } from '../../src/cli/program.js';
 import { parseNodeConfigFile } from '../../src/cli/k8s-run-config.js';
 import { LiveSource } from '../../src/k8s-adapter/index.js';
@@ -79,6 +87,97 @@ async function raw(kc: KubeConfig, path: string, method = 'GET', body?: { type: 
   });
 }
 const rawGet = (kc: KubeConfig, path: string) => raw(kc, path);
+
+
+const BIN = join(ROOT, 'bin', 'xpuhal.js');
+
+/** A port free on loopback now, in [lo, hi] (the kernel picks when the range is everything). */
+async function freePort(lo = 0, hi = 0): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const want = lo ? lo + Math.floor(Math.random() * (hi - lo + 1)) : 0;
+    const s = createServer();
+    const port = await new Promise<number | undefined>((resolve) => {
+      s.once('error', () => resolve(undefined));
+      s.listen(want, '127.0.0.1', () => resolve((s.address() as AddressInfo).port));
+    });
+    if (port !== undefined) {
+      await new Promise<void>((r) => s.close(() => r()));
+      return port;
+    }
+  }
+  throw new Error(`no free port in ${lo}..${hi}`);
+}
+
+/** GET over plain HTTP on loopback: status and parsed JSON (or text), or the connection error code. */
+function httpGet(port: number, path: string): Promise<{ status: number; body: unknown } | { error: string }> {
+  return new Promise((resolve) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => {
+        let body: unknown = text;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          /* not JSON (metrics) */
+        }
+        resolve({ status: res.statusCode!, body });
+      });
+    });
+    req.on('error', (e: NodeJS.ErrnoException) => resolve({ error: e.code ?? e.message }));
+    req.end();
+  });
+}
+
+/** Polls (real time: real processes) until check() gives a value. */
+async function until<T>(what: string, check: () => Promise<T | undefined>, diag: () => string, timeoutMs = 60_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const v = await check();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}\n${diag()}`);
+}
+
+/** Writes a Secret or ConfigMap volume as the kubelet would: every key, or only `items` at their paths. */
+function mountVolume(dir: string, data: Record<string, string>, items?: { key: string; path: string }[]): void {
+  for (const { key, path } of items ?? Object.keys(data).map((k) => ({ key: k, path: k }))) {
+    if (!(key in data)) throw new Error(`volume item ${key} is not in the object (keys: ${Object.keys(data).join(', ')})`);
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), data[key]);
+  }
+}
+
+/** The container's args with the manifest's in-pod paths and ports replaced. */
+function containerArgs(ds: V1DaemonSet, replace: Record<string, string>): string[] {
+  return ds.spec!.template.spec!.containers[0].args!.map((a) => {
+    const [flag] = a.split('=');
+    return flag in replace ? `${flag}=${replace[flag]}` : a.replace('$(NODE_NAME)', replace.NODE_NAME ?? '$(NODE_NAME)');
+  });
+}
+
+class Proc {
+  out = '';
+  err = '';
+  readonly exited: Promise<number | null>;
+  constructor(readonly child: ChildProcess) {
+    child.stdout!.on('data', (d: Buffer) => (this.out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (this.err = (this.err + d.toString()).slice(-20_000)));
+    this.exited = new Promise((r) => child.once('exit', (code) => r(code)));
+  }
+  static start(args: string[]): Proc {
+    return new Proc(spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  }
+  async stop(): Promise<number | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
+}
 
 describe('deploy/: manifests and RBAC against a real kube-apiserver', function () {
   this.timeout(300_000);
@@ -300,6 +399,141 @@ describe('deploy/: manifests and RBAC against a real kube-apiserver', function (
       expect(changes).to.be.greaterThan(1);
     } finally {
       await source.stop();
+    }
+  });
+
+  it('the DaemonSets\' commands, as deployed: serve with the server Secret, k8s run as the ServiceAccount with the client Secret and ConfigMap; healthz and a healthCheckNodePort answer', async function () {
+    this.timeout(240_000);
+    // Mount the Secrets and the ConfigMap the way the DaemonSets' volumes say.
+    const secrets = new Map((loadAllYaml(execFileSync('bash', [join(DEPLOY, 'tls-secrets.sh'), tlsDir], { encoding: 'utf8' })) as V1Secret[]).map((x) => [x.metadata!.name!, x]));
+    const decode = (sec: V1Secret) => Object.fromEntries(Object.entries(sec.data!).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+    const root = mkdtempSync(join(tmpdir(), 'xpuhal-deploy-e2e-'));
+    const procs: Proc[] = [];
+    try {
+      const dsServer = find<V1DaemonSet>('DaemonSet', 'xpuhal-hal-server');
+      const dsAdapter = find<V1DaemonSet>('DaemonSet', 'xpuhal-adapter');
+      const mounts = (ds: V1DaemonSet, base: string) => {
+        const out: Record<string, string> = {};
+        const c = ds.spec!.template.spec!.containers[0];
+        for (const v of ds.spec!.template.spec!.volumes!) {
+          const mount = c.volumeMounts!.find((m) => m.name === v.name)!;
+          const dir = join(base, v.name);
+          if (v.secret) mountVolume(dir, decode(secrets.get(v.secret.secretName!)!), v.secret.items);
+          else if (v.configMap) mountVolume(dir, find<V1ConfigMap>('ConfigMap', v.configMap.name!).data!, v.configMap.items);
+          else mkdirSync(dir, { recursive: true });
+          out[mount.mountPath] = dir;
+        }
+        return out;
+      };
+      const serverMounts = mounts(dsServer, join(root, 'server'));
+      const adapterMounts = mounts(dsAdapter, join(root, 'adapter'));
+      const inPod = (m: Record<string, string>, path: string) => {
+        const base = Object.keys(m).find((k) => path.startsWith(`${k}/`) || path === k)!;
+        return m[base] + path.slice(base.length);
+      };
+
+      const server = Proc.start(containerArgs(dsServer, { '--listen': '127.0.0.1:0', '--tls-dir': inPod(serverMounts, '/etc/xpuhal/tls') }));
+      procs.push(server);
+      const halPort = await until('the HAL server', async () => /listening on 127\.0\.0\.1:(\d+)/.exec(server.out)?.[1], () => server.err);
+
+      // The cluster: a node, a namespace, a LoadBalancer service with externalTrafficPolicy Local.
+      const core = admin.makeApiClient(CoreV1Api);
+      const discovery = admin.makeApiClient(DiscoveryV1Api);
+      for (const o of deployObjects().filter((x) => x.file === 'rbac.yaml' || x.obj.kind === 'Namespace').map((x) => x.obj)) await apply(o);
+      await core.createNode({ body: { metadata: { name: 'node-e2e' }, spec: { podCIDRs: ['10.244.7.0/24'] } } });
+      const node = await core.readNode({ name: 'node-e2e' });
+      node.status = { addresses: [{ type: 'InternalIP', address: '192.168.70.1' }] };
+      await core.replaceNodeStatus({ name: 'node-e2e', body: node });
+      await core.createNamespace({ body: { metadata: { name: 'shop' } } });
+      const hcPort = await freePort(30000, 32767);
+      await core.createNamespacedService({
+        namespace: 'shop',
+        body: {
+          metadata: { name: 'front' },
+          spec: { type: 'LoadBalancer', externalTrafficPolicy: 'Local', healthCheckNodePort: hcPort, selector: { app: 'front' }, ports: [{ name: 'http', port: 80, targetPort: 8080 as never }] },
+        },
+      });
+
+      // The adapter's identity: a token for its ServiceAccount, in a kubeconfig.
+      const tr = await core.createNamespacedServiceAccountToken({ name: 'xpuhal-adapter', namespace: NS, body: { spec: { audiences: [], expirationSeconds: 600 } } });
+      const cluster = admin.getCurrentCluster()!;
+      const sa = new KubeConfig();
+      sa.loadFromOptions({ clusters: [cluster], users: [{ name: 'sa', token: tr.status!.token }], contexts: [{ name: 'sa', cluster: cluster.name, user: 'sa' }], currentContext: 'sa' });
+      const kubeconfig = join(root, 'kubeconfig');
+      writeFileSync(kubeconfig, sa.exportConfig());
+
+      const [metricsPort, healthzPort] = [await freePort(), await freePort()];
+      const args = containerArgs(dsAdapter, {
+        NODE_NAME: 'node-e2e',
+        '--endpoint': `127.0.0.1:${halPort}`,
+        '--tls-dir': inPod(adapterMounts, '/etc/xpuhal/tls'),
+        '--config': inPod(adapterMounts, '/etc/xpuhal/config/node.yaml'),
+        '--metrics-port': String(metricsPort),
+        '--healthz-port': String(healthzPort),
+      });
+      const adapter = Proc.start([...args, `--kubeconfig=${kubeconfig}`, '--health-address=127.0.0.1']);
+      procs.push(adapter);
+      const diag = () => `adapter stderr:\n${adapter.err}\nserver stderr:\n${server.err}`;
+
+      // Programmed: /healthz reports a last update (the first full sync converged).
+      const healthz = await until('the first converged sync', async () => {
+        const r = await httpGet(healthzPort, '/healthz');
+        return 'status' in r && r.status === 200 && (r.body as { lastUpdated: string | null }).lastUpdated ? r : undefined;
+      }, diag);
+      expect(healthz.body).to.include({ nodeEligible: true });
+      expect((await httpGet(healthzPort, '/livez')) as { status: number }).to.include({ status: 200 });
+      expect(adapter.err).to.match(/sync: converged/);
+
+      // The service's health check: no endpoints on this node yet → 503.
+      const empty = await until('the healthCheckNodePort listener', async () => {
+        const r = await httpGet(hcPort, '/healthz');
+        return 'status' in r ? r : undefined;
+      }, diag);
+      expect(empty).to.deep.equal({ status: 503, body: { service: { namespace: 'shop', name: 'front' }, localEndpoints: 0, serviceProxyHealthy: true } });
+
+      // A ready endpoint on this node (as the endpointslice controller would write it) → 200, and the device has it.
+      await discovery.createNamespacedEndpointSlice({
+        namespace: 'shop',
+        body: {
+          metadata: { name: 'front-1', labels: { 'kubernetes.io/service-name': 'front' } },
+          addressType: 'IPv4',
+          endpoints: [{ addresses: ['10.244.7.5'], nodeName: 'node-e2e', conditions: { ready: true } }],
+          ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+        },
+      });
+      const ok = await until('a local endpoint in the health check', async () => {
+        const r = await httpGet(hcPort, '/healthz');
+        return 'status' in r && r.status === 200 ? r : undefined;
+      }, diag);
+      expect(ok.body).to.deep.equal({ service: { namespace: 'shop', name: 'front' }, localEndpoints: 1, serviceProxyHealthy: true });
+      const device = await openEndpoint(`127.0.0.1:${halPort}`, { tlsDir: inPod(adapterMounts, '/etc/xpuhal/tls'), client: 'adapter' });
+      try {
+        const hal = await device.open();
+        const members = await until('the backend on the device', async () => {
+          const groups = await hal.read({ tables: ['backend_group'] });
+          const front = groups.filter((g) => g.entry!.backendGroup!.id!.startsWith('svc:shop/front'));
+          const ips = front.flatMap((g) => (g.entry!.backendGroup!.members ?? []).map((m) => `${m.ip}:${m.port}`));
+          return ips.length ? [...new Set(ips)] : undefined;
+        }, diag);
+        expect(members).to.deep.equal(['10.244.7.5:8080']);
+      } finally {
+        await device.dispose();
+      }
+      const metrics = await httpGet(metricsPort, '/metrics');
+      expect((metrics as { status: number }).status).to.equal(200);
+      expect(String((metrics as { body: unknown }).body)).to.match(/xpuhal_adapter_syncs_total\{[^}]*result="converged"[^}]*\} [1-9]/);
+
+      // The service goes: its health check port closes.
+      await core.deleteNamespacedService({ name: 'front', namespace: 'shop' });
+      await until('the health check port to close', async () => ((await httpGet(hcPort, '/healthz')) as { error?: string }).error === 'ECONNREFUSED' || undefined, diag);
+
+      // SIGTERM, as the kubelet stops a pod: a clean exit.
+      expect(await adapter.stop(), diag()).to.equal(0);
+      expect(await server.stop(), diag()).to.equal(0);
+      expect(adapter.err, 'no watch was refused to the ServiceAccount').to.not.match(/forbidden|403/i);
+    } finally {
+      for (const p of procs) await p.stop();
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });

@@ -21,7 +21,7 @@ describe('intel-ipu target: service load balancing and connection pinning', () =
       ins(te('dnat_rewrite', { dnat_ptr: 1 }, 'rewrite_dst', { ip: ip4('10.1.0.1'), port: 8080 })),
       ins(te('dnat_rewrite', { dnat_ptr: 2 }, 'rewrite_dst', { ip: ip4('10.1.0.2'), port: 8080 })),
       ins(te('backend_group', { group_id: 1 }, group(1, 2))),
-      ins(te('service_lb', { vrf: 0, vip: ip4(VIP), protocol: 6, port: 80 }, 'svc_balance', { group_id: 1 })),
+      ins(te('service_lb', { vrf: 0, vip: ip4(VIP), protocol: 6, port: 80 }, 'svc_balance', { group_id: 1, standby_group_id: 2, empty_drop: 1 })),
       ins(te('ipv4_to_port', { vrf: 0, dst_addr: ip4('10.1.0.1') }, 'to_endpoint', { port: 3, dmac: 0x0a0000000001n, ep_tag: 1 })),
       ins(te('ipv4_to_port', { vrf: 0, dst_addr: ip4('10.1.0.2') }, 'to_endpoint', { port: 4, dmac: 0x0a0000000002n, ep_tag: 2 })),
       ins(te('nexthop', { nexthop_id: 1 }, 'nh_fixed_mac', { port: 1, dmac: 0x0a0000000099n })),
@@ -73,12 +73,12 @@ describe('intel-ipu target: service load balancing and connection pinning', () =
     expect(await c.read([{ tableEntry: { tableId: TABLES.pinned_flows.id } }])).to.have.length(0);
   });
 
-  it('an empty group or a drop service discards, counted', async () => {
+  it('an empty group (no standby group either) with empty_drop, or a drop service, discards, counted', async () => {
     const c = await primary(r, 13n);
     await c.write([mod(te('backend_group', { group_id: 1 }, { set: [{ action: 'lb_empty', weight: 1 }] }))]);
-    expect(r.target.inject('uplink0', fromClient(42000), 0).dropReason).to.equal('service-empty');
+    expect(r.target.inject('uplink0', fromClient(42000), 0).dropReason).to.equal('service-no-endpoints');
     await c.write([mod(te('service_lb', { vrf: 0, vip: ip4(VIP), protocol: 6, port: 80 }, 'svc_drop'))]);
     expect(r.target.inject('uplink0', fromClient(42001), 0).dropReason).to.equal('service-drop');
-    expect(r.target.counters().drops).to.include({ 'service-empty': 1, 'service-drop': 1 });
+    expect(r.target.counters().drops).to.include({ 'service-no-endpoints': 1, 'service-drop': 1 });
   });
 });

@@ -169,12 +169,6 @@ describe('intel-ipu target: P4Runtime server', () => {
       // Reusing a range already held needs no new checker.
       await c.write([ins(te('acl', { stage: 2, dst_port: { low: 1000, high: 2000 } }, 'acl_allow', {}, 100))]);
     });
-
-    it('refuses action profile member/group writes as UNIMPLEMENTED', async () => {
-      const c = await primary(r);
-      const e = await failure(c.write([{ type: 'INSERT', entity: { actionProfileMember: { actionProfileId: 1, memberId: 1 } } }]));
-      expect(e.errors?.[0].canonicalCode).to.equal(grpc.status.UNIMPLEMENTED);
-    });
   });
 
   describe('read', () => {

@@ -1,7 +1,7 @@
 // What the intel-ipu driver declares: the HAL tables its program offloads, with
 // the program's real sizes and group bound; everything else is not declared.
 import type { Atomicity, Feature, TableSupport } from '../../../hal/index.js';
-import { ECMP_SELECTOR, TABLES } from '../program/program.js';
+import { ECMP_SELECTOR, LB_SELECTOR, TABLES } from '../program/program.js';
 
 export const IPU_ATOMICITY: Atomicity[] = ['CONTINUE_ON_ERROR', 'ROLLBACK_ON_ERROR', 'DATAPLANE_ATOMIC'];
 
@@ -17,6 +17,9 @@ export const IPU_FEATURES: Feature[] = [
   'VXLAN_DECAP',
   'GENEVE_ENCAP',
   'GENEVE_DECAP',
+  'SERVICE_LB',
+  'SERVICE_REJECT_EMPTY',
+  'SERVICE_SOURCE_RANGES',
 ];
 
 export const IPU_MAX_BATCH = 4096;
@@ -32,6 +35,9 @@ export const HAL_TO_P4: Record<string, keyof typeof TABLES> = {
   acl: 'acl',
   tunnel: 'tunnel_encap',
   tunnel_term: 'tunnel_term',
+  service: 'service_lb',
+  service_source: 'service_source',
+  backend_group: 'backend_group',
 };
 
 /** Every P4 table a HAL table's entries live in (both families; endpoints also fill the source tables). */
@@ -45,6 +51,9 @@ export const HAL_TO_P4_ALL: Record<string, (keyof typeof TABLES)[]> = {
   acl: ['acl'],
   tunnel: ['tunnel_encap'],
   tunnel_term: ['tunnel_term'],
+  service: ['service_lb'],
+  service_source: ['service_source'],
+  backend_group: ['backend_group', 'dnat_rewrite'],
 };
 
 export function ipuTables(sizes: Readonly<Record<string, number>>, ports: number): Record<string, TableSupport> {
@@ -59,6 +68,10 @@ export function ipuTables(sizes: Readonly<Record<string, number>>, ports: number
     acl: { maxEntries: size('acl'), appliedToPackets: true, perEntryCounters: true },
     tunnel: { maxEntries: size('tunnel'), appliedToPackets: true },
     tunnel_term: { maxEntries: size('tunnel_term'), appliedToPackets: true, perEntryCounters: true },
+    service: { maxEntries: size('service'), appliedToPackets: true, perEntryCounters: true },
+    // Two P4 entries per HAL entry at worst: the active and standby groups; a source range and its key's catch-all.
+    service_source: { maxEntries: Math.floor(size('service_source') / 2), appliedToPackets: true },
+    backend_group: { maxEntries: Math.floor(size('backend_group') / 2), appliedToPackets: true, perEntryCounters: true, maxGroupMembers: LB_SELECTOR.maxGroupSize },
   };
 }
 
@@ -66,8 +79,10 @@ export const IPU_NOTES = [
   'Programs an IPU-style P4 target over P4Runtime (gRPC, TLS); program xpuhal_k8s_ipu 1.1, P4Info in src/drivers/intel-ipu/program/p4info.txt.',
   'IPv4 and IPv6: endpoints, neighbors and routes of each family live in their own P4 tables (IPv6 routes: 8192); the ACL table matches both families.',
   'Tunnels: VXLAN and Geneve (options up to 252 bytes) with IPv4 outer headers only; an IPv6 localIp/remoteIp is FEATURE_UNSUPPORTED. tunnel_term keys on an IPv4 local VTEP.',
-  'Not offloaded (tables not declared): services/backend groups, SNAT, conntrack zones, QoS, IPsec/TLS, flow logs.',
-  'The program has a service path (service_lb, backend_group selector of 128, dnat_rewrite pointers, learned pinned_flows with reverse entries); this driver does not map HAL services onto it yet.',
+  'Not offloaded (tables not declared): SNAT, conntrack zones, QoS, IPsec/TLS, flow logs.',
+  `Services: service_lb → backend_group selector (${LB_SELECTOR.maxGroupSize} members per group; active and terminating members in two selector groups, the second used only when the first is empty) → dnat_rewrite; connections are pinned in learned pinned_flows / pinned_flows_reverse (120 s idle). Reject services and empty groups answer TCP RST / ICMP port unreachable.`,
+  'Service balance options stored and read back but NOT applied to packets (features not declared): affinityTimeoutS (SERVICE_AFFINITY), snatMode and snatIp (SNAT, HAIRPIN). The program has no connection tracking (conntrack.supported false).',
+  `Backend members share the selector and dnat_rewrite pools (${LB_SELECTOR.size} in all): beyond that an INSERT fails TABLE_FULL. service_source and backend_group maxEntries are half the P4 table sizes (a catch-all per service key; two selector groups per backend group).`,
   `ECMP groups hold at most ${ECMP_SELECTOR.maxGroupSize} members (action selector ecmp_selector, ${ECMP_SELECTOR.size} members in all).`,
   'ACL port ranges draw on 64 range checkers per range field (distinct low..high pairs); beyond that a write fails TABLE_FULL.',
   'Route "reject" drops without ICMP (ROUTE_REJECT_ICMP not declared); ACL_REJECT is refused with ACTION_UNSUPPORTED.',

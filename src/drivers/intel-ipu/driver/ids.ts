@@ -7,9 +7,17 @@ export class IdSpace {
   private readonly byNumber = new Map<number, string>();
   private readonly refs = new Map<string, number>();
 
+  /** Where a rotating space looks for its next free number. */
+  private cursor = 0;
+
+  /**
+   * `rotate`: allocate round-robin instead of lowest-free, so a freed number is
+   * not reused soon (DNAT pointers: learned pins may still name a freed one).
+   */
   constructor(
     readonly what: string,
     private readonly max: number,
+    private readonly rotate = false,
   ) {}
 
   number(name: string): number | undefined {
@@ -24,9 +32,11 @@ export class IdSpace {
   allocate(name: string): number {
     const have = this.byName.get(name);
     if (have !== undefined) return have;
-    for (let n = 1; n <= this.max; n++) {
+    for (let i = 0; i < this.max; i++) {
+      const n = this.rotate ? ((this.cursor + i) % this.max) + 1 : i + 1;
       if (!this.byNumber.has(n)) {
         this.bind(name, n);
+        if (this.rotate) this.cursor = n % this.max;
         return n;
       }
     }
@@ -36,6 +46,7 @@ export class IdSpace {
   bind(name: string, n: number): void {
     this.byName.set(name, n);
     this.byNumber.set(n, name);
+    if (this.rotate && n > this.cursor) this.cursor = n % this.max;
   }
 
   /** Counted users of a name (endpoint tags are shared by endpoints and ACLs). */

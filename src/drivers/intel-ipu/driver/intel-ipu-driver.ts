@@ -59,7 +59,8 @@ import { devPki } from '../tls.js';
 import { HAL_TO_P4, HAL_TO_P4_ALL, IPU_ATOMICITY, IPU_FEATURES, IPU_MAX_BATCH, IPU_NOTES, ipuTables } from './capabilities.js';
 import { IdSpace } from './ids.js';
 import { TestPortClient } from './test-port.js';
-import { Unresolved, Untranslatable, fromP4, toP4, type Body, type HalRow, type Pointers, type PortMap } from './translate.js';
+import { Unresolved, Untranslatable, fromP4, metaOf, toP4, type Body, type HalRow, type Pointers, type PortMap } from './translate.js';
+import { SERVICE_P4_TABLES, SERVICE_TABLES, bindServicePointers, servicePointers, servicesFromP4, translateService } from './translate-services.js';
 
 export interface IntelIpuOptions {
   /** host:port of a P4Runtime server (infrap4d: 9559). Absent: start an embedded simulated target. */
@@ -84,7 +85,7 @@ export interface IntelIpuOptions {
 const pem = (v: string) => Buffer.from(v.includes('-----BEGIN') ? v : readFileSync(v, 'utf8'));
 
 /** Installed in this order on a (re)sync, so references resolve. */
-const SYNC_ORDER = ['port', 'nexthop', 'tunnel', 'tunnel-nexthop', 'ecmp_group', 'neighbor', 'endpoint', 'route', 'acl', 'tunnel_term'];
+const SYNC_ORDER = ['port', 'nexthop', 'tunnel', 'tunnel-nexthop', 'ecmp_group', 'neighbor', 'endpoint', 'route', 'acl', 'tunnel_term', 'backend_group', 'service', 'service_source'];
 
 interface Planned {
   status: UpdateStatus;
@@ -105,6 +106,8 @@ export class IntelIpuDriver implements Hal {
   private readonly tables: Record<string, TableSupport>;
   private readonly shadow: TableStore;
   private readonly ptr: Pointers = { nexthop: new IdSpace('next-hop', 0xffff), ecmp: new IdSpace('ECMP group', 0xffff), epTag: new IdSpace('endpoint tag', 0xffff), tunnel: new IdSpace('tunnel', TABLES.tunnel_encap.size) };
+  /** Backend group and DNAT pointers of the service path (translate-services.ts). */
+  private readonly sp = servicePointers();
   private portByName = new Map<string, number>();
   private portByNumber = new Map<number, string>();
   private readonly portMap: PortMap = { number: (n) => this.portByName.get(n), name: (n) => this.portByNumber.get(n) };
@@ -206,9 +209,10 @@ export class IntelIpuDriver implements Hal {
         if (t === 'tunnel_encap' && md.id && key) this.ptr.tunnel.bind(md.id, Number(Buffer.from(key).readUIntBE(0, key.length)));
         const tag = t === 'ipv4_to_port' || t === 'ipv6_to_port' ? e.action?.action?.params?.find((p) => p.paramId === 3)?.value : t === 'acl' ? e.match?.find((m) => m.fieldId === 2)?.optional?.value : undefined;
         if (md.ep && tag) this.ptr.epTag.bind(md.ep, Number(Buffer.from(tag).readUIntBE(0, tag.length)));
+        bindServicePointers(t, e, metaOf(e), this.sp);
       }
     }
-    const hal = fromP4(rows, this.ptr, this.portMap);
+    const hal = [...fromP4(rows, this.ptr, this.portMap), ...servicesFromP4(rows, this.sp)];
     // Tunnel next hops come after the tunnels, which come after their underlay next hops.
     const kind = (r: HalRow) => (r.table === 'nexthop' && r.body.tunnelId ? 'tunnel-nexthop' : r.table);
     for (const table of SYNC_ORDER) {
@@ -240,8 +244,16 @@ export class IntelIpuDriver implements Hal {
 
   /** Every HAL row the device holds: port rows for every port, then the translated tables. */
   private async deviceRows(counters: boolean, halTables?: readonly string[]): Promise<HalRow[]> {
-    const p4names = [...new Set((halTables ?? Object.keys(HAL_TO_P4)).flatMap((t) => HAL_TO_P4_ALL[t]))];
-    const rows = fromP4(await this.readDevice(counters, p4names), this.ptr, this.portMap);
+    const wanted = halTables ?? Object.keys(HAL_TO_P4);
+    const p4names = [...new Set(wanted.flatMap((t) => ((SERVICE_TABLES as readonly string[]).includes(t) ? SERVICE_P4_TABLES : HAL_TO_P4_ALL[t])))];
+    const device = await this.readDevice(counters, p4names);
+    let rows: HalRow[];
+    try {
+      rows = [...fromP4(device, this.ptr, this.portMap), ...servicesFromP4(device, this.sp).filter((r) => wanted.includes(r.table))];
+    } catch (e) {
+      // hal-spec §8: an entry the device holds but the driver cannot return faithfully.
+      throw HalError.of('DRIVER_FAULT', `the device holds entries that do not translate back: ${(e as Error).message}`);
+    }
     const configured = new Map(rows.filter((r) => r.table === 'port').map((r) => [r.body.id as string, r]));
     const out: HalRow[] = [];
     if (!halTables || halTables.includes('port')) for (const name of this.portByName.keys()) out.push(configured.get(name) ?? { table: 'port', body: { id: name, adminUp: true } });
@@ -300,6 +312,9 @@ export class IntelIpuDriver implements Hal {
    */
   private translate(u: ValidUpdate, before: Body | undefined, configured: Set<string>): { forward: P4Update[]; inverse: P4Update[] } {
     const t = u.table.name;
+    if ((SERVICE_TABLES as readonly string[]).includes(t)) {
+      return translateService(t, u.type as 'INSERT' | 'MODIFY' | 'DELETE', u.body, before, { sp: this.sp, othersWithKey: (b) => this.sourcesWithKey(b, u.key) });
+    }
     const entries = (b: Body) => toP4(t, b, this.ptr, this.portMap);
     const up = (type: 'INSERT' | 'MODIFY' | 'DELETE', es: TableEntry[]): P4Update[] => es.map((e) => ({ type, entity: { tableEntry: type === 'DELETE' ? { ...e, action: undefined, metadata: undefined } : e } }));
     if (t === 'port') {
@@ -428,6 +443,14 @@ export class IntelIpuDriver implements Hal {
     return statuses;
   }
 
+  /** service_source entries in the intent cache with the service key of `b`, other than the one keyed `self`. */
+  private sourcesWithKey(b: Body, self: string): number {
+    const same = (x: Body) => (x.vrf ?? 0) === (b.vrf ?? 0) && x.vip === b.vip && x.protocol === b.protocol && (x.port ?? 0) === (b.port ?? 0);
+    let n = 0;
+    for (const e of this.shadow.entries('service_source')) if (e.key !== self && same(e.body)) n++;
+    return n;
+  }
+
   private noteApplied(u: ValidUpdate): void {
     if (u.table.name === 'port' && u.type === 'MODIFY') this.portConfigured.add(u.body.id as string);
   }
@@ -439,7 +462,9 @@ export class IntelIpuDriver implements Hal {
     const grp = keep('ecmp_group');
     const tun = keep('tunnel');
     const eps = new Set([...this.shadow.entries('endpoint'), ...this.shadow.entries('acl')].map((e) => e.body.endpointId as string).filter(Boolean));
-    for (const [space, live] of [[this.ptr.nexthop, nh], [this.ptr.ecmp, grp], [this.ptr.epTag, eps], [this.ptr.tunnel, tun]] as const) {
+    const bgs = keep('backend_group');
+    const dnats = new Set([...this.shadow.entries('backend_group')].flatMap((e) => ((e.body.members as Body[] | undefined) ?? []).map((m) => `${e.body.id as string}|${m.ip as string}|${m.port as number}`)));
+    for (const [space, live] of [[this.ptr.nexthop, nh], [this.ptr.ecmp, grp], [this.ptr.epTag, eps], [this.ptr.tunnel, tun], [this.sp.group, bgs], [this.sp.dnat, dnats]] as const) {
       for (const n of space.names()) if (!live.has(n)) space.free(n);
     }
   }
@@ -558,7 +583,11 @@ export class IntelIpuDriver implements Hal {
   }
 }
 
-const P4_TO_HAL_TABLE: Record<string, string> = Object.fromEntries(Object.entries(HAL_TO_P4_ALL).flatMap(([h, ps]) => ps.map((p) => [p, h])));
+const P4_TO_HAL_TABLE: Record<string, string> = Object.fromEntries([
+  ...Object.entries(HAL_TO_P4_ALL).flatMap(([h, ps]) => ps.map((p) => [p, h])),
+  ['pinned_flows', 'service'],
+  ['pinned_flows_reverse', 'service'],
+]);
 
 function rolledBack(n: number, failed: number, s: UpdateStatus): UpdateStatus[] {
   return Array.from({ length: n }, (_, i) =>

@@ -11,7 +11,7 @@
 // JSON object. An ACL's explicit wildcards (0.0.0.0/0, ::/0, ports 0-65535)
 // are real match fields (ip version, port validity): hal-spec §3.1 makes them
 // other keys than absence, and they match fewer packets.
-import { parseMac, formatMac } from '../../../hal/index.js';
+import { parseIpv4, parseMac, parsePrefix, formatIpv4, formatMac } from '../../../hal/index.js';
 import { allOnes, canonical, toBigInt, toFixed } from '../p4rt/bytestrings.js';
 import type { FieldMatch, TableEntry } from '../p4rt/messages.js';
 import { ACTIONS, TABLES, actionById, type ActionName, type TableName } from '../program/program.js';
@@ -46,9 +46,9 @@ export class Untranslatable extends Error {
   }
 }
 
-type M = { exact: bigint } | { lpm: bigint; len: number } | { ternary: bigint; mask: bigint } | { range: [bigint, bigint] } | { optional: bigint };
+export type M = { exact: bigint } | { lpm: bigint; len: number } | { ternary: bigint; mask: bigint } | { range: [bigint, bigint] } | { optional: bigint };
 
-function p4Entry(table: TableName, match: Record<string, M | undefined>, action: ActionName | undefined, params: Record<string, bigint | number> = {}, priority = 0, meta?: Record<string, unknown>): TableEntry {
+export function p4Entry(table: TableName, match: Record<string, M | undefined>, action: ActionName | undefined, params: Record<string, bigint | number> = {}, priority = 0, meta?: Record<string, unknown>): TableEntry {
   const t = TABLES[table];
   const ms: FieldMatch[] = [];
   for (const f of t.fields) {
@@ -67,7 +67,7 @@ function p4Entry(table: TableName, match: Record<string, M | undefined>, action:
   return e;
 }
 
-function call(action: ActionName, params: Record<string, bigint | number>) {
+export function call(action: ActionName, params: Record<string, bigint | number>) {
   const a = ACTIONS[action];
   return { actionId: a.id, params: a.params.map((p) => ({ paramId: p.id, value: canonical(BigInt(params[p.name] ?? 0)) })) };
 }
@@ -75,6 +75,18 @@ function call(action: ActionName, params: Record<string, bigint | number>) {
 const refuse = (message: string, field: string): never => {
   throw new Untranslatable(message, field);
 };
+
+export function v4(text: string, field: string): bigint {
+  const b = parseIpv4(text);
+  if (!b) throw new Untranslatable(`${text} is not IPv4: this program's service path is IPv4 only`, field);
+  return toBigInt(b);
+}
+
+export function v4Prefix(text: string, field: string): { value: bigint; len: number } {
+  const p = parsePrefix(text);
+  if (!p || p.bytes.length !== 4) throw new Untranslatable(`${text} is not an IPv4 prefix: this program's service path is IPv4 only`, field);
+  return { value: toBigInt(p.bytes), len: p.length };
+}
 
 const mac = (text: string) => toBigInt(parseMac(text)!);
 
@@ -192,7 +204,7 @@ export function toP4(table: string, body: Body, ptr: Pointers, ports: PortMap): 
 
 // ------------------------------------------------------------------ reverse
 
-function metaOf(e: TableEntry): Record<string, unknown> {
+export function metaOf(e: TableEntry): Record<string, unknown> {
   if (!e.metadata?.length) return {};
   try {
     return JSON.parse(Buffer.from(e.metadata).toString('utf8')) as Record<string, unknown>;
@@ -201,7 +213,7 @@ function metaOf(e: TableEntry): Record<string, unknown> {
   }
 }
 
-interface Decoded {
+export interface Decoded {
   priority: number;
   counters?: { packets: number; bytes: number };
   match: Record<string, { value: bigint; mask?: bigint; prefixLen?: number; high?: bigint }>;
@@ -210,7 +222,7 @@ interface Decoded {
   meta: Record<string, unknown>;
 }
 
-function decode(e: TableEntry, tableName: TableName): Decoded {
+export function decode(e: TableEntry, tableName: TableName): Decoded {
   const t = TABLES[tableName];
   const match: Decoded['match'] = {};
   for (const m of e.match ?? []) {
@@ -238,6 +250,7 @@ function decode(e: TableEntry, tableName: TableName): Decoded {
   return d;
 }
 
+export const ip4 = (v: bigint) => formatIpv4(toFixed(v, 4));
 const mac6 = (v: bigint) => formatMac(toFixed(v, 6));
 const prefixLenOfMask = (m: bigint) => m.toString(2).replace(/0+$/, '').length;
 

@@ -88,10 +88,15 @@ export const ACTIONS = {
   route_reject: { id: ACTION | 13, name: 'route_reject', params: [], brief: 'Discard as unreachable (counted route-reject; no ICMP is generated).' },
   acl_allow: { id: ACTION | 14, name: 'acl_allow', params: [], brief: 'Policy verdict: allow.' },
   acl_deny: { id: ACTION | 15, name: 'acl_deny', params: [], brief: 'Policy verdict: deny (counted acl-deny).' },
-  svc_balance: { id: ACTION | 16, name: 'svc_balance', params: [p(1, 'group_id', 16)], brief: 'A service VIP:port: balance over a backend group (action selector).' },
+  svc_balance: {
+    id: ACTION | 16,
+    name: 'svc_balance',
+    params: [p(1, 'group_id', 16), p(2, 'standby_group_id', 16), p(3, 'empty_drop', 1)],
+    brief: 'A service VIP:port: balance over a backend group (action selector); when it has no backend, over the standby group (terminating backends); when both are empty, reject (empty_drop 0) or drop (1).',
+  },
   svc_drop: { id: ACTION | 17, name: 'svc_drop', params: [], brief: 'A service VIP:port that discards (counted service-drop).' },
   set_backend: { id: ACTION | 18, name: 'set_backend', params: [p(1, 'dnat_ptr', 24)], brief: 'One backend of a group: a pointer into dnat_rewrite.' },
-  lb_empty: { id: ACTION | 19, name: 'lb_empty', params: [], brief: 'The only action of a group with no backends: drop (counted service-empty).' },
+  lb_empty: { id: ACTION | 19, name: 'lb_empty', params: [], brief: 'The only action of a group with no backends: the service falls back to its standby group, then to its empty behaviour.' },
   rewrite_dst: { id: ACTION | 20, name: 'rewrite_dst', params: [p(1, 'ip', 32), p(2, 'port', 16)], brief: 'DNAT: destination address and port, checksums updated.' },
   pinned_hit: { id: ACTION | 21, name: 'pinned_hit', params: [p(1, 'dnat_ptr', 24)], brief: 'Learned (add-on-miss): this connection keeps its backend.' },
   nh_tunnel: { id: ACTION | 23, name: 'nh_tunnel', params: [p(1, 'tunnel_ptr', 16)], brief: 'Into a tunnel: encapsulate with the tunnel_encap entry at tunnel_ptr.' },
@@ -111,6 +116,10 @@ export const ACTIONS = {
   nh_neighbor_v6: { id: ACTION | 27, name: 'nh_neighbor_v6', params: [p(1, 'port', 32), p(2, 'neighbor_ip', 128)], brief: 'Out of a port, MAC resolved from neighbor_v6 for an IPv6 neighbor_ip.' },
   nh_fixed_mac_v6: { id: ACTION | 28, name: 'nh_fixed_mac_v6', params: [p(1, 'port', 32), p(2, 'dmac', 48), p(3, 'neighbor_ip', 128)], brief: 'Out of a port to a fixed MAC; an IPv6 neighbor_ip is carried, not looked up.' },
   reverse_hit: { id: ACTION | 22, name: 'reverse_hit', params: [p(1, 'vip', 32), p(2, 'port', 16)], brief: 'Learned (add-on-miss): replies of a balanced connection get the VIP:port back as source.' },
+  // Service additions (ids from 64 up, apart from the routing/tunnel actions).
+  svc_reject: { id: ACTION | 64, name: 'svc_reject', params: [], brief: 'A service VIP:port that rejects: TCP RST, else ICMP port unreachable, out of the ingress port (counted service-reject).' },
+  src_allow: { id: ACTION | 65, name: 'src_allow', params: [], brief: 'Source range of a service: admitted.' },
+  src_deny: { id: ACTION | 66, name: 'src_deny', params: [], brief: 'Source range of a service: dropped (counted service-source-denied).' },
 } as const satisfies Record<string, ActionDef>;
 
 export type ActionName = keyof typeof ACTIONS;
@@ -213,9 +222,10 @@ export const TABLES = {
     id: TABLE | 9,
     name: 'service_lb',
     fields: [f(1, 'vrf', 16, 'EXACT'), f(2, 'vip', 32, 'EXACT'), f(3, 'protocol', 8, 'EXACT'), f(4, 'port', 16, 'EXACT')],
-    actions: [ACTIONS.svc_balance.id, ACTIONS.svc_drop.id],
+    actions: [ACTIONS.svc_balance.id, ACTIONS.svc_drop.id, ACTIONS.svc_reject.id],
     size: 4096,
-    brief: 'Services: VIP, protocol and port to a backend group.',
+    counterId: DIRECT_COUNTER | 9,
+    brief: 'Services: VIP, protocol and port to a backend group and its standby group, or drop, or reject.',
   },
   backend_group: {
     id: TABLE | 10,
@@ -224,15 +234,16 @@ export const TABLES = {
     actions: [ACTIONS.set_backend.id, ACTIONS.lb_empty.id],
     size: 4096,
     selector: LB_SELECTOR,
-    brief: 'Backend groups: an action selector over DNAT pointers, hashed on the 5-tuple (one-shot action sets).',
+    counterId: DIRECT_COUNTER | 10,
+    brief: 'Backend groups: an action selector over DNAT pointers, hashed on the 5-tuple (one-shot action sets, or action profile members and groups).',
   },
   dnat_rewrite: {
     id: TABLE | 11,
     name: 'dnat_rewrite',
     fields: [f(1, 'dnat_ptr', 24, 'EXACT')],
     actions: [ACTIONS.rewrite_dst.id],
-    size: 8192,
-    brief: 'NAT rewrite blobs indexed by pointer: one per distinct backend address and port.',
+    size: 16384,
+    brief: 'NAT rewrite blobs indexed by pointer: one per backend of a group (as many as lb_selector members).',
   },
   pinned_flows: {
     id: TABLE | 12,
@@ -302,6 +313,14 @@ export const TABLES = {
     size: 8192,
     counterId: DIRECT_COUNTER | 19,
     brief: 'IPv6 LPM routing per VRF.',
+  },
+  service_source: {
+    id: TABLE | 64,
+    name: 'service_source',
+    fields: [f(1, 'vrf', 16, 'EXACT'), f(2, 'vip', 32, 'EXACT'), f(3, 'protocol', 8, 'EXACT'), f(4, 'port', 16, 'EXACT'), f(5, 'src_addr', 32, 'LPM')],
+    actions: [ACTIONS.src_allow.id, ACTIONS.src_deny.id],
+    size: 4096,
+    brief: 'Source ranges of a service (loadBalancerSourceRanges), checked on a service_lb hit: the longest match decides; a service key without entries admits every source.',
   },
 } as const satisfies Record<string, TableDef>;
 

@@ -6,21 +6,23 @@
 // TTL decrement → out. ARP is punted to the controller (PacketIn). Every table
 // lookup is reported to a cost sink. Lookups use this target's own structures
 // over TableState, rebuilt when a table's version moves.
-import { decrementTtl, parsePacket, rewriteDst, rewriteSrc, setMacs, type ParsedPacket } from '../../../sim/packet/index.js';
+import { decrementTtl, parsePacket, setMacs, type ParsedPacket } from '../../../sim/packet/index.js';
 import { LpmTrie } from '../../../sim/lookup/lpm-trie.js';
 import type { CostSink } from '../../../sim/cost/ops.js';
 import type { TraceStep } from '../../../hal/index.js';
 import { formatIpv4, formatMac } from '../../../hal/index.js';
 import { ACTIONS, PIN_IDLE_NS, PUNT_ARP, TABLES, type TableDef } from '../program/program.js';
 import { toFixed } from '../p4rt/bytestrings.js';
-import type { MatchValue, StoredEntry, TableState } from './table-state.js';
+import type { ActionCall, MatchValue, StoredEntry, TableState } from './table-state.js';
+import { ServiceStage } from './service-stage.js';
+import { rejectOut } from './reject.js';
 import { AclStage } from './acl-stage.js';
 import { describeEncap, encapsulate, terminate } from './tunnel-stage.js';
 import { addrText, describeView, hashWords, viewOf } from './view.js';
 import type { TargetPort } from './ports.js';
 
 export interface PipelineResult {
-  disposition: 'FORWARDED' | 'DROPPED';
+  disposition: 'FORWARDED' | 'DROPPED' | 'REJECTED';
   dropReason?: string;
   trace: TraceStep[];
   out?: { port: TargetPort; frame: Uint8Array };
@@ -73,12 +75,20 @@ export class Pipeline {
   constructor(
     private readonly state: TableState,
     private readonly ports: readonly TargetPort[],
-    private readonly countLookup: (table: string, hit: boolean) => void,
+    readonly countLookup: (table: string, hit: boolean) => void,
   ) {
+    this.services = new ServiceStage(state, this);
     this.acl = new AclStage(state, countLookup);
   }
 
-  private exact(t: TableDef, values: readonly (number | bigint)[], cost: CostSink, stage: string): StoredEntry | undefined {
+  private readonly services: ServiceStage;
+
+  /** The weighted actions of a selector table entry: its one-shot set, or its action profile group or member. */
+  members(e: StoredEntry): readonly { call: ActionCall; weight: number }[] {
+    return this.state.selectorMembers(e);
+  }
+
+  exact(t: TableDef, values: readonly (number | bigint)[], cost: CostSink, stage: string): StoredEntry | undefined {
     const e = this.state.get(t, exactKey(values));
     this.countLookup(t.name, !!e);
     cost.charge(stage, 'lookup', this.state.count(t), t.name, 'exact');
@@ -125,7 +135,12 @@ export class Pipeline {
     }
   }
 
-  private learned(t: TableDef, values: readonly number[], now: number, cost: CostSink): StoredEntry | undefined {
+  forget(t: TableDef, e: StoredEntry): void {
+    this.state.forget(t, e.key);
+    this.lastSeen.delete(`${t.id}|${e.key}`);
+  }
+
+  learned(t: TableDef, values: readonly number[], now: number, cost: CostSink): StoredEntry | undefined {
     const e = this.exact(t, values, cost, 'service-lb');
     if (!e) return undefined;
     const k = `${t.id}|${e.key}`;
@@ -138,65 +153,11 @@ export class Pipeline {
     return e;
   }
 
-  private learn(t: TableDef, values: readonly number[], action: keyof typeof ACTIONS, params: Record<string, bigint>, now: number, cost: CostSink): void {
+  learn(t: TableDef, values: readonly number[], action: keyof typeof ACTIONS, params: Record<string, bigint>, now: number, cost: CostSink): void {
     const match = new Map<string, MatchValue>(t.fields.map((fd, i) => [fd.name, { kind: 'EXACT' as const, value: BigInt(values[i]) }]));
     const e = this.state.learn(t, match, { action: ACTIONS[action], params });
     cost.charge('service-lb', 'ct-insert');
     if (e) this.lastSeen.set(`${t.id}|${e.key}`, now);
-  }
-
-  /**
-   * Service load balancing (before policy, which judges the translated flow):
-   * a pinned connection keeps its backend; otherwise service_lb → backend_group
-   * selector picks one by the 5-tuple hash and the connection and its reply
-   * direction are learned (add_on_miss); a reply gets VIP:port back as source.
-   */
-  private serviceStage(cfg: { vrf: number }, frame: Uint8Array, pkt: ParsedPacket, f: Flow, step: (s: string, d: string, t?: string) => void, cost: CostSink, now: number): string | undefined {
-    if (f.srcPort === undefined || f.dstPort === undefined) return undefined;
-    const tuple = [f.src, f.dst, f.protocol, f.srcPort, f.dstPort];
-    let ptr: bigint | undefined;
-    const pin = this.learned(TABLES.pinned_flows, tuple, now, cost);
-    if (pin) {
-      ptr = pin.action!.params.dnat_ptr;
-      step('service-lb', `pinned connection → backend pointer ${ptr}`, 'pinned_flows');
-    } else {
-      const svc = this.exact(TABLES.service_lb, [cfg.vrf, f.dst, f.protocol, f.dstPort], cost, 'service-lb');
-      if (svc) {
-        if (svc.action!.action.name === 'svc_drop') return 'service-drop';
-        const g = this.exact(TABLES.backend_group, [Number(svc.action!.params.group_id)], cost, 'service-lb');
-        const members = (g?.actionSet ?? []).filter((m) => m.call.action.name === 'set_backend');
-        if (members.length === 0) return 'service-empty';
-        const total = members.reduce((n, m) => n + m.weight, 0);
-        let pick = fnv(tuple) % total;
-        ptr = members.find((m) => (pick -= m.weight) < 0)!.call.params.dnat_ptr;
-        step('service-lb', `service ${describe(f)} → backend pointer ${ptr} by flow hash`, 'backend_group');
-      }
-    }
-    if (ptr !== undefined) {
-      const rw = this.exact(TABLES.dnat_rewrite, [Number(ptr)], cost, 'service-lb');
-      if (!rw) return 'dnat-missing';
-      const ip = Number(rw.action!.params.ip);
-      const port = Number(rw.action!.params.port);
-      if (!rewriteDst(frame, pkt, formatIpv4(toFixed(BigInt(ip), 4)), port)) return 'nat-failed';
-      cost.charge('service-lb', 'nat');
-      if (!pin) {
-        this.learn(TABLES.pinned_flows, tuple, 'pinned_hit', { dnat_ptr: ptr }, now, cost);
-        this.learn(TABLES.pinned_flows_reverse, [ip, f.src, f.protocol, port, f.srcPort], 'reverse_hit', { vip: BigInt(f.dst), port: BigInt(f.dstPort) }, now, cost);
-      }
-      f.dst = ip;
-      f.dstPort = port;
-      return undefined;
-    }
-    const rev = this.learned(TABLES.pinned_flows_reverse, tuple, now, cost);
-    if (rev) {
-      const vip = formatIpv4(toFixed(rev.action!.params.vip, 4));
-      if (!rewriteSrc(frame, pkt, vip, Number(rev.action!.params.port))) return 'nat-failed';
-      cost.charge('service-lb', 'nat');
-      step('service-lb', `reply of a balanced connection: source back to ${vip}:${rev.action!.params.port}`, 'pinned_flows_reverse');
-      f.src = Number(rev.action!.params.vip);
-      f.srcPort = Number(rev.action!.params.port);
-    }
-    return undefined;
   }
 
   run(port: TargetPort, input: Uint8Array, cost: CostSink, now = 0): PipelineResult {
@@ -239,8 +200,9 @@ export class Pipeline {
     if (pkt.l3?.kind === 'ipv4') {
       const f = flowOf(frame, pkt);
       step('parse', describe(f));
-      const lbDrop = this.serviceStage(cfg, frame, pkt, f, step, cost, now);
-      if (lbDrop) return drop(lbDrop, `service load balancing: ${lbDrop}`, 'service-lb', 'service_lb');
+      const lb = this.services.run(cfg.vrf, frame, pkt, f, step, cost, now);
+      if (lb && 'drop' in lb) return drop(lb.drop, lb.detail, 'service-lb', lb.table);
+      if (lb) return rejectOut(port, frame, pkt, lb.reject, lb.detail, lb.table, trace, cost);
     }
     // Services are IPv4 (service_lb keys on 32-bit VIPs); policy and routing see either family, after DNAT.
     const v = viewOf(frame, pkt)!;
@@ -289,7 +251,7 @@ export class Pipeline {
       if (a.action.name === 'route_to_ecmp') {
         const g = this.exact(TABLES.ecmp_group, [a.params.group_id], cost, 'routing');
         if (!g) return drop('ecmp-missing', `ECMP group ${a.params.group_id} is not programmed`, 'routing', 'ecmp_group');
-        const members = g.actionSet!.filter((m) => m.call.action.name === 'set_ecmp_member');
+        const members = this.members(g).filter((m) => m.call.action.name === 'set_ecmp_member');
         if (members.length === 0) return drop('ecmp-empty', `ECMP group ${a.params.group_id} has no members`, 'routing', 'ecmp_group');
         const total = members.reduce((n, m) => n + m.weight, 0);
         let pick = fnv(hashWords(v)) % total;

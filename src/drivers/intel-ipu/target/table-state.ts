@@ -7,6 +7,7 @@ import { ACL_RANGE_CHECKERS, TABLES, actionById, tableById, type ActionDef, type
 import { allOnes, bitsOf, canonical, toBigInt } from '../p4rt/bytestrings.js';
 import type { Action, FieldMatch, TableEntry, UpdateType } from '../p4rt/messages.js';
 import { p4err } from './errors.js';
+import { ActionProfiles } from './action-profiles.js';
 
 export interface MatchValue {
   readonly kind: 'EXACT' | 'LPM' | 'TERNARY' | 'RANGE' | 'OPTIONAL';
@@ -31,6 +32,9 @@ export interface StoredEntry {
   /** A direct action, or a one-shot action set (selector tables) with weights. */
   readonly action?: ActionCall;
   readonly actionSet?: readonly { call: ActionCall; weight: number }[];
+  /** Or an action profile member or group of the table's selector (action-profiles.ts). */
+  readonly memberId?: number;
+  readonly groupId?: number;
   readonly metadata?: Uint8Array;
   readonly counters: { packets: number; bytes: number };
 }
@@ -98,7 +102,7 @@ function parseMatch(t: TableDef, ms: readonly FieldMatch[]): Map<string, MatchVa
   return out;
 }
 
-function parseAction(t: TableDef, a: Action | undefined): ActionCall {
+export function parseAction(t: TableDef, a: Action | undefined): ActionCall {
   const def = a?.actionId ? actionById(a.actionId) : undefined;
   if (!def) throw p4err('INVALID_ARGUMENT', `unknown action id ${a?.actionId ?? 0}`);
   if (!t.actions.includes(def.id)) throw p4err('INVALID_ARGUMENT', `action ${def.name} is not an action of table ${t.name}`);
@@ -150,6 +154,31 @@ export class TableState {
   private readonly tables = new Map<number, Map<string, StoredEntry>>();
   private readonly versions = new Map<number, number>();
   private undoLog: Undo[] | null = null;
+  /** Members and groups of the program's action selectors, under the same undo log. */
+  readonly profiles = new ActionProfiles({
+    parseAction,
+    logUndo: (u) => this.undoLog?.push(u),
+    selectorEntries: (p) => this.selectorUsers(p),
+  });
+
+  private *selectorUsers(p: NonNullable<TableDef['selector']>): Iterable<{ oneShot: boolean; memberId?: number; groupId?: number }> {
+    for (const t of Object.values(TABLES) as TableDef[]) {
+      if (t.selector?.id !== p.id) continue;
+      for (const e of this.tables.get(t.id)!.values()) yield { oneShot: !!e.actionSet, memberId: e.memberId, groupId: e.groupId };
+    }
+  }
+
+  /** The weighted actions a selector entry stands for: its one-shot set, its member, or its group's members. */
+  selectorMembers(e: StoredEntry): readonly { call: ActionCall; weight: number }[] {
+    if (e.actionSet) return e.actionSet;
+    const sel = e.table.selector;
+    if (sel && e.memberId !== undefined) {
+      const m = this.profiles.member(sel, e.memberId);
+      return m ? [{ call: m, weight: 1 }] : [];
+    }
+    if (sel && e.groupId !== undefined) return this.profiles.groupActions(sel, e.groupId) ?? [];
+    return e.action ? [{ call: e.action, weight: 1 }] : [];
+  }
 
   constructor(private readonly sizes: Readonly<Record<string, number>> = {}) {
     for (const t of Object.values(TABLES)) {
@@ -179,6 +208,7 @@ export class TableState {
   }
 
   clear(): void {
+    this.profiles.clear();
     for (const [id, m] of this.tables) {
       m.clear();
       this.versions.set(id, this.versions.get(id)! + 1);
@@ -218,11 +248,22 @@ export class TableState {
     const act = te.action;
     let action: ActionCall | undefined;
     let actionSet: { call: ActionCall; weight: number }[] | undefined;
+    let memberId: number | undefined;
+    let groupId: number | undefined;
     if (!act || !act.type) throw p4err('INVALID_ARGUMENT', `an ${type} needs an action`);
     if (act.type === 'actionProfileMemberId' || act.type === 'actionProfileGroupId') {
-      throw p4err('UNIMPLEMENTED', 'this target programs action selectors with one-shot action sets only (action_profile_action_set)');
-    }
-    if (t.selector) {
+      if (!t.selector) throw p4err('INVALID_ARGUMENT', `table ${t.name} has no action profile: it takes a direct action`);
+      if (act.type === 'actionProfileMemberId') {
+        memberId = act.actionProfileMemberId ?? 0;
+        if (!this.profiles.member(t.selector, memberId)) throw p4err('NOT_FOUND', `no member ${memberId} in ${t.selector.name}`);
+      } else {
+        groupId = act.actionProfileGroupId ?? 0;
+        if (!this.profiles.hasGroup(t.selector, groupId)) throw p4err('NOT_FOUND', `no group ${groupId} in ${t.selector.name}`);
+      }
+    } else if (t.selector) {
+      if (this.profiles.programmedByMembers(t.selector)) {
+        throw p4err('FAILED_PRECONDITION', `${t.selector.name} is programmed with members and groups: one-shot action sets cannot be used with it at the same time`);
+      }
       if (act.type !== 'actionProfileActionSet') throw p4err('INVALID_ARGUMENT', `table ${t.name} is implemented by ${t.selector.name}: use an action_profile_action_set`);
       const items = act.actionProfileActionSet?.actionProfileActions ?? [];
       if (items.length === 0) throw p4err('INVALID_ARGUMENT', 'an action set needs at least one action');
@@ -250,7 +291,7 @@ export class TableState {
       counters.bytes = Number(te.counterData.byteCount ?? 0);
     }
     const md = te.metadata && te.metadata.length ? Uint8Array.from(te.metadata) : undefined;
-    this.put(t, k.key, { table: t, key: k.key, match: k.match, priority: k.priority, action, actionSet, metadata: md, counters: { ...counters } });
+    this.put(t, k.key, { table: t, key: k.key, match: k.match, priority: k.priority, action, actionSet, memberId, groupId, metadata: md, counters: { ...counters } });
   }
 
   /** The acl table's range fields draw on a pool of range checkers (distinct low..high pairs per field). */
@@ -316,7 +357,13 @@ export function entryMessage(e: StoredEntry, withCounters: boolean): TableEntry 
   const te: TableEntry = {
     tableId: e.table.id,
     match,
-    action: e.action ? { action: call(e.action) } : { actionProfileActionSet: { actionProfileActions: e.actionSet!.map((x) => ({ action: call(x.call), weight: x.weight })) } },
+    action: e.action
+      ? { action: call(e.action) }
+      : e.memberId !== undefined
+        ? { actionProfileMemberId: e.memberId }
+        : e.groupId !== undefined
+          ? { actionProfileGroupId: e.groupId }
+          : { actionProfileActionSet: { actionProfileActions: e.actionSet!.map((x) => ({ action: call(x.call), weight: x.weight })) } },
   };
   if (e.priority) te.priority = e.priority;
   if (e.metadata) te.metadata = e.metadata;

@@ -4,6 +4,7 @@
 // PacketIo and Clock services and Device.ListPorts — standing in for the
 // traffic generator and the port inventory (gNMI) a lab would use with
 // hardware.
+import type { ProfileGroup, ProfileMember } from './action-profiles.js';
 import * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
 import { halRoot, type CaptureResponse, type ClockResponse, type EmittedPacket, type GetCountersResponse, type InjectResponse, type ListPortsResponse } from '../../../hal/index.js';
@@ -197,10 +198,11 @@ export class IpuTarget {
         const out: (P4Error | undefined)[] = [];
         for (const u of updates) {
           try {
-            if (u.entity?.entity !== 'tableEntry') {
-              throw p4err('UNIMPLEMENTED', u.entity?.entity ? `${u.entity.entity} writes are not supported by this target` : 'the entity is empty or of a kind this target does not implement');
-            }
-            this.state.apply(u.type, u.entity.tableEntry);
+            const kind = u.entity?.entity;
+            if (kind === 'actionProfileMember') this.state.profiles.applyMember(u.type, u.entity!.actionProfileMember as ProfileMember);
+            else if (kind === 'actionProfileGroup') this.state.profiles.applyGroup(u.type, u.entity!.actionProfileGroup as ProfileGroup);
+            else if (kind === 'tableEntry') this.state.apply(u.type, u.entity!.tableEntry);
+            else throw p4err('UNIMPLEMENTED', kind ? `${kind} writes are not supported by this target` : 'the entity is empty or of a kind this target does not implement');
             out.push(undefined);
           } catch (e) {
             if (!(e instanceof P4Error)) throw e;
@@ -238,6 +240,10 @@ export class IpuTarget {
             if (!tableById(te.tableId!)?.counterId) continue;
             out.push({ directCounterEntry: { tableEntry: { ...te, action: undefined, counterData: undefined, metadata: undefined }, data: te.counterData } });
           }
+        } else if (ent.entity === 'actionProfileMember') {
+          for (const m of this.state.profiles.readMembers((ent.actionProfileMember ?? {}) as ProfileMember)) out.push({ actionProfileMember: m });
+        } else if (ent.entity === 'actionProfileGroup') {
+          for (const g of this.state.profiles.readGroups((ent.actionProfileGroup ?? {}) as ProfileGroup)) out.push({ actionProfileGroup: g });
         } else throw p4err('UNIMPLEMENTED', ent.entity ? `reading ${ent.entity} is not supported by this target` : 'the entity is empty or of a kind this target does not implement');
       }
       for (let i = 0; i < out.length; i += READ_CHUNK) call.write({ entities: out.slice(i, i + READ_CHUNK) });
