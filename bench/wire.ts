@@ -4,7 +4,7 @@
 // latency. Compare with the in-process lines printed before: the ratio is the
 // cost of the wire.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,39 @@ const routeUpdate = (i: number): Update => ({
   entry: { route: { prefix: prefix(`${10 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}.0/24`), drop: {} } },
 });
 
-async function withServer<T>(dir: string, use: (hal: RemoteHal) => Promise<T>): Promise<T> {
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN elsewhere. */
+function processCpu(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Wall clock, plus CPU time on each side: on a shared machine the wall clock
+ * moves with everyone else's load, while CPU per entry says what the wire and
+ * the device cost.
+ */
+interface Meter {
+  stop(): { secs: number; clientCpuUs: number; serverCpuUs: number };
+}
+function meter(serverPid: number, ops: number): Meter {
+  const t = process.hrtime.bigint();
+  const c = process.cpuUsage();
+  const s = processCpu(serverPid);
+  return {
+    stop() {
+      const secs = Number(process.hrtime.bigint() - t) / 1e9;
+      const cu = process.cpuUsage(c);
+      return { secs, clientCpuUs: (cu.user + cu.system) / ops, serverCpuUs: ((processCpu(serverPid) - s) * 1e6) / ops };
+    },
+  };
+}
+
+async function withServer<T>(dir: string, use: (hal: RemoteHal, pid: number) => Promise<T>): Promise<T> {
   const child = spawn(process.execPath, [join(ROOT, 'bin/xpuhal.js'), 'serve', '--driver', 'reference', '--driver-options', '{"scale":8}', '--listen', '127.0.0.1:0', '--tls-dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const target = await new Promise<string>((resolve, reject) => {
@@ -33,7 +65,7 @@ async function withServer<T>(dir: string, use: (hal: RemoteHal) => Promise<T>): 
     const hal = new RemoteHal({ target, serverName: 'localhost', credentials: clientCredentials(clientFiles(dir, 'bench')) });
     await hal.waitForReady();
     try {
-      return await use(hal);
+      return await use(hal, child.pid!);
     } finally {
       await hal.close();
     }
@@ -42,8 +74,9 @@ async function withServer<T>(dir: string, use: (hal: RemoteHal) => Promise<T>): 
   }
 }
 
-function line(label: string, rate: number, ops: number, secs: number): void {
-  console.log(`${label.padEnd(52)} ${rate.toFixed(0).padStart(10)} entries/s  (${ops} in ${secs.toFixed(3)} s)`);
+function line(label: string, ops: number, m: ReturnType<Meter['stop']>): void {
+  const cpu = `client ${m.clientCpuUs.toFixed(1)} µs + server ${m.serverCpuUs.toFixed(1)} µs CPU per entry`;
+  console.log(`${label.padEnd(52)} ${(ops / m.secs).toFixed(0).padStart(10)} entries/s  (${ops} in ${m.secs.toFixed(3)} s; ${cpu})`);
 }
 
 export async function wireBench(): Promise<void> {
@@ -51,16 +84,16 @@ export async function wireBench(): Promise<void> {
   try {
     certsInit(dir, { clients: [{ name: 'bench', role: 'controller' }] });
     for (const [batch, total] of [[1, 5_000], [100, 50_000], [1000, 100_000]] as const) {
-      await withServer(dir, async (hal) => {
+      await withServer(dir, async (hal, pid) => {
         const reqs = Array.from({ length: total / batch }, (_, k) => ({ updates: Array.from({ length: batch }, (_, j) => routeUpdate(k * batch + j)) }));
-        const start = process.hrtime.bigint();
+        const m = meter(pid, total);
         for (const r of reqs) await hal.write(r);
-        const secs = Number(process.hrtime.bigint() - start) / 1e9;
-        line(`HAL write, over mTLS (loopback), batches of ${batch}`, total / secs, total, secs);
+        line(`HAL write, over mTLS (loopback), batches of ${batch}`, total, m.stop());
       });
     }
-    await withServer(dir, async (hal) => {
+    await withServer(dir, async (hal, pid) => {
       const samples: number[] = [];
+      const m = meter(pid, 5_000);
       for (let i = 0; i < 5_000; i++) {
         const t = process.hrtime.bigint();
         await hal.write({ updates: [routeUpdate(i)] });
@@ -68,7 +101,10 @@ export async function wireBench(): Promise<void> {
       }
       samples.sort((a, b) => a - b);
       const q = (p: number) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))].toFixed(1);
-      console.log(`${'HAL single write latency, over mTLS (loopback)'.padEnd(52)} p50 ${q(0.5)} µs  p99 ${q(0.99)} µs`);
+      const cpu = m.stop();
+      console.log(
+        `${'HAL single write latency, over mTLS (loopback)'.padEnd(52)} p50 ${q(0.5)} µs  p90 ${q(0.9)} µs  p99 ${q(0.99)} µs  (CPU per call: client ${cpu.clientCpuUs.toFixed(0)} µs, server ${cpu.serverCpuUs.toFixed(0)} µs)`,
+      );
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });

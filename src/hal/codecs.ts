@@ -164,6 +164,179 @@ function validateField(fs: FieldSchema, u: unknown, c: t.Context, opts: CodecOpt
   return validateValue(fs, u, c, opts);
 }
 
+// ---------------------------------------------------------------------------
+// The fast path. Each message type's checks are compiled once into closures
+// that return the canonical value, or FAILED without saying why. Valid input
+// (the common case) then costs no io-ts contexts, Either objects or error
+// lists; invalid input is decoded again by the io-ts codec below, which gives
+// the exact reason, message and field path. The two must accept exactly the
+// same values and produce the same canonical form: test/hal/fast-codec.test.ts
+// checks that over random valid and invalid bodies of every table.
+
+/** The fast path's "not valid; ask the io-ts codec why". */
+const FAILED: unique symbol = Symbol('invalid');
+type Fast = (u: unknown) => unknown;
+
+const isPlainObject = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u) && !(u instanceof Uint8Array);
+
+function fastValue(fs: FieldSchema, opts: CodecOptions): Fast {
+  const field = fs.field;
+  const rt = field.resolvedType;
+  if (rt instanceof protobuf.Type) return fastMessage(rt, { forbidWriteOnly: opts.forbidWriteOnly });
+  if (rt instanceof protobuf.Enum) {
+    const values = rt.values;
+    const required = fs.required;
+    return (u) => (typeof u !== 'string' || !Object.hasOwn(values, u) || (required && values[u] === 0) ? FAILED : u);
+  }
+  switch (field.type) {
+    case 'string': {
+      const { required, format } = fs;
+      const emptyIsUnset = !fs.oneof && !fs.explicitPresence;
+      return (u) => {
+        if (typeof u !== 'string') return FAILED;
+        if (u === '') {
+          if (required) return FAILED;
+          if (emptyIsUnset) return u;
+        }
+        return checkString(format, u) ? FAILED : u;
+      };
+    }
+    case 'bool':
+      return (u) => (typeof u === 'boolean' ? u : FAILED);
+    case 'bytes': {
+      const required = fs.required;
+      return (u) => (!(u instanceof Uint8Array) || (required && u.length === 0) ? FAILED : new Uint8Array(u));
+    }
+    default: {
+      const [lo, hi] = numberBounds(field);
+      const { required, explicitPresence, min, max, format } = fs;
+      return (u) => {
+        if (typeof u !== 'number' || !Number.isInteger(u) || u < lo || u > hi) return FAILED;
+        if (u === 0) {
+          if (required) return FAILED;
+          if (!explicitPresence) return u;
+        }
+        if ((min !== undefined && u < min) || (max !== undefined && u > max)) return FAILED;
+        return checkNumber(format, u) ? FAILED : u;
+      };
+    }
+  }
+}
+
+function fastField(fs: FieldSchema, opts: CodecOptions): Fast {
+  const one = fastValue({ ...fs, required: false }, opts);
+  const field = fs.field;
+  if (field instanceof protobuf.MapField) {
+    return (u) => {
+      if (typeof u !== 'object' || u === null || Array.isArray(u)) return FAILED;
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(u)) {
+        const r = one(v);
+        if (r === FAILED) return FAILED;
+        out[k] = r;
+      }
+      return out;
+    };
+  }
+  if (field.repeated) {
+    const required = fs.required;
+    return (u) => {
+      if (!Array.isArray(u)) return FAILED;
+      const out: unknown[] = [];
+      // forEach, as the io-ts path does: holes in a sparse list are skipped.
+      let bad = false;
+      u.forEach((v) => {
+        if (bad) return;
+        const r = one(v);
+        if (r === FAILED) bad = true;
+        else out.push(r);
+      });
+      if (bad || (required && out.length === 0)) return FAILED;
+      return out;
+    };
+  }
+  return fastValue(fs, opts);
+}
+
+const fastCache = new Map<protobuf.Type, (Fast | undefined)[]>();
+
+/** The compiled fast path of messageCodec (same options, same canonical output). */
+function fastMessage(type: protobuf.Type, opts: CodecOptions): Fast {
+  const slot = (opts.keyOnly ? 1 : 0) | (opts.forbidWriteOnly ? 2 : 0);
+  let slots = fastCache.get(type);
+  if (!slots) fastCache.set(type, (slots = []));
+  const hit = slots[slot];
+  if (hit) return hit;
+  // Nested types may refer back to this one: resolve through a late binding.
+  let impl: Fast = () => FAILED;
+  const self: Fast = (u) => impl(u);
+  slots[slot] = self;
+  const fields = fieldsOf(type);
+  const known = new Set(fields.map((f) => f.name));
+  interface Step {
+    readonly name: string;
+    readonly required: boolean;
+    readonly refuse: boolean;
+    readonly check: Fast;
+    /** Drop from the canonical form when the value is this kind of default. */
+    readonly omitDefault: boolean;
+    readonly omitEnumZero?: Record<string, number>;
+  }
+  const steps: Step[] = [];
+  for (const fs of fields) {
+    const isKey = fs.match !== undefined || fs.name === 'priority';
+    if (opts.keyOnly && !isKey) continue;
+    const rt = fs.field.resolvedType;
+    steps.push({
+      name: fs.name,
+      required: fs.required,
+      refuse: fs.writeOnly && opts.forbidWriteOnly === true,
+      check: fastField(fs, opts),
+      omitDefault: !fs.oneof && !fs.explicitPresence && !(rt instanceof protobuf.Type && !fs.field.repeated),
+      omitEnumZero: rt instanceof protobuf.Enum && !fs.oneof ? rt.values : undefined,
+    });
+  }
+  const oneofs = type.oneofsArray
+    .filter((o) => !o.name.startsWith('_'))
+    .filter((o) => !opts.keyOnly || o.fieldsArray.some((f) => f.options?.['(match)']))
+    .map((o) => ({ members: o.fieldsArray.map((f) => f.name), optional: o.options?.['(optional_oneof)'] === true }));
+  impl = (u) => {
+    if (!isPlainObject(u)) return FAILED;
+    for (const k of Object.keys(u)) if (!known.has(k) && u[k] !== undefined) return FAILED;
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < steps.length; i++) {
+      const st = steps[i];
+      const v = u[st.name];
+      if (v === undefined || v === null) {
+        if (st.required) return FAILED;
+        continue;
+      }
+      if (st.refuse) return FAILED;
+      const r = st.check(v);
+      if (r === FAILED) return FAILED;
+      if (st.omitDefault && isDefault(r)) continue;
+      if (st.omitEnumZero && st.omitEnumZero[r as string] === 0) continue;
+      out[st.name] = r;
+    }
+    for (let i = 0; i < oneofs.length; i++) {
+      let present = 0;
+      for (const m of oneofs[i].members) if (u[m] !== undefined && u[m] !== null) present++;
+      if (present > 1 || (present === 0 && !oneofs[i].optional)) return FAILED;
+    }
+    return out;
+  };
+  return self;
+}
+
+/**
+ * The canonical form of `value` as a `type` message, or undefined when it is
+ * not valid (then decode it with messageCodec to learn why).
+ */
+export function canonicalOrUndefined(type: protobuf.Type, value: unknown, opts: CodecOptions = {}): Record<string, unknown> | undefined {
+  const r = fastMessage(type, opts)(value);
+  return r === FAILED ? undefined : (r as Record<string, unknown>);
+}
+
 // Keyed by the Type object and an options index: `type.fullName` is a getter
 // that rebuilds the name on every call, too slow for a per-value lookup.
 const codecCache = new Map<protobuf.Type, (t.Type<unknown, unknown, unknown> | undefined)[]>();
@@ -175,64 +348,86 @@ export function messageCodec<A = Record<string, unknown>>(type: protobuf.Type, o
   if (!slots) codecCache.set(type, (slots = []));
   const hit = slots[slot];
   if (hit) return hit as t.Type<A, A, unknown>;
-  const fields = fieldsOf(type);
-  const known = new Set(fields.map((f) => f.name));
-  const realOneofs = type.oneofsArray.filter((o) => !o.name.startsWith('_'));
+  const fast = fastMessage(type, opts);
+  const slow = slowValidate(type, opts);
   const codec = new t.Type<A, A, unknown>(
     type.name,
     (u): u is A => typeof u === 'object' && u !== null,
     (u, c) => {
-      if (typeof u !== 'object' || u === null || Array.isArray(u) || u instanceof Uint8Array) {
-        return fail(u, c, 'FIELD_INVALID', `expected a ${type.name} object`);
-      }
-      const input = u as Record<string, unknown>;
-      const errors: t.Errors = [];
-      const out: Record<string, unknown> = {};
-      for (const k of Object.keys(input)) {
-        if (!known.has(k) && input[k] !== undefined) {
-          errors.push(problem(input[k], t.appendContext(c, k, t.unknown, input[k]), 'FIELD_INVALID', `${type.name} has no field "${k}"`));
-        }
-      }
-      for (const fs of fields) {
-        const isKey = fs.match !== undefined || fs.name === 'priority';
-        if (opts.keyOnly && !isKey) continue;
-        const v = input[fs.name];
-        const ctx = t.appendContext(c, fs.name, t.unknown, v);
-        if (v === undefined || v === null) {
-          if (fs.required) errors.push(problem(v, ctx, 'FIELD_MISSING', `${fs.name} is required`));
-          continue;
-        }
-        if (fs.writeOnly && opts.forbidWriteOnly) {
-          errors.push(problem('<redacted>', ctx, 'FIELD_INVALID', `${fs.name} is write-only`));
-          continue;
-        }
-        const r = validateField(fs, v, ctx, opts);
-        if (r._tag === 'Left') {
-          errors.push(...r.left);
-          continue;
-        }
-        // Canonical form: implicit-presence defaults are omitted; presence of
-        // oneof members, proto3 optionals and sub-messages is kept.
-        if (!fs.oneof && !fs.explicitPresence && !(fs.field.resolvedType instanceof protobuf.Type && !fs.field.repeated) && isDefault(r.right)) continue;
-        if (fs.field.resolvedType instanceof protobuf.Enum && !fs.oneof && fs.field.resolvedType.values[r.right as string] === 0) continue;
-        out[fs.name] = r.right;
-      }
-      for (const oneof of realOneofs) {
-        const present = oneof.fieldsArray.filter((f) => input[f.name] !== undefined && input[f.name] !== null);
-        const keyOneof = oneof.fieldsArray.some((f) => f.options?.['(match)']);
-        if (opts.keyOnly && !keyOneof) continue;
-        if (present.length > 1) {
-          errors.push(problem(present.map((f) => f.name), t.appendContext(c, present[1].name, t.unknown, undefined), 'FIELD_INVALID', `only one of ${oneof.oneof.join(', ')} may be set`));
-        } else if (present.length === 0 && oneof.options?.['(optional_oneof)'] !== true) {
-          errors.push(problem(undefined, t.appendContext(c, oneof.name, t.unknown, undefined), 'ONEOF_UNSET', `one of ${oneof.oneof.join(', ')} must be set`));
-        }
-      }
-      return errors.length ? t.failures<A>(errors) : t.success(out as A);
+      const r = bypassFast ? FAILED : fast(u);
+      return r === FAILED ? (slow(u, c) as t.Validation<A>) : t.success(r as A);
     },
     t.identity,
   );
   slots[slot] = codec as t.Type<unknown, unknown, unknown>;
   return codec;
+}
+
+let bypassFast = false;
+
+/** Decodes with the io-ts walk alone (nested messages too): the reference the fast path is tested against. */
+export function decodeWithoutFastPath(type: protobuf.Type, value: unknown, opts: CodecOptions = {}): t.Validation<unknown> {
+  bypassFast = true;
+  try {
+    return messageCodec(type, opts).decode(value);
+  } finally {
+    bypassFast = false;
+  }
+}
+
+/** The io-ts walk: slower, but says what is wrong and where. */
+function slowValidate(type: protobuf.Type, opts: CodecOptions): t.Validate<unknown, unknown> {
+  const fields = fieldsOf(type);
+  const known = new Set(fields.map((f) => f.name));
+  const realOneofs = type.oneofsArray.filter((o) => !o.name.startsWith('_'));
+  return (u, c) => {
+    if (typeof u !== 'object' || u === null || Array.isArray(u) || u instanceof Uint8Array) {
+      return fail(u, c, 'FIELD_INVALID', `expected a ${type.name} object`);
+    }
+    const input = u as Record<string, unknown>;
+    const errors: t.Errors = [];
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(input)) {
+      if (!known.has(k) && input[k] !== undefined) {
+        errors.push(problem(input[k], t.appendContext(c, k, t.unknown, input[k]), 'FIELD_INVALID', `${type.name} has no field "${k}"`));
+      }
+    }
+    for (const fs of fields) {
+      const isKey = fs.match !== undefined || fs.name === 'priority';
+      if (opts.keyOnly && !isKey) continue;
+      const v = input[fs.name];
+      const ctx = t.appendContext(c, fs.name, t.unknown, v);
+      if (v === undefined || v === null) {
+        if (fs.required) errors.push(problem(v, ctx, 'FIELD_MISSING', `${fs.name} is required`));
+        continue;
+      }
+      if (fs.writeOnly && opts.forbidWriteOnly) {
+        errors.push(problem('<redacted>', ctx, 'FIELD_INVALID', `${fs.name} is write-only`));
+        continue;
+      }
+      const r = validateField(fs, v, ctx, opts);
+      if (r._tag === 'Left') {
+        errors.push(...r.left);
+        continue;
+      }
+      // Canonical form: implicit-presence defaults are omitted; presence of
+      // oneof members, proto3 optionals and sub-messages is kept.
+      if (!fs.oneof && !fs.explicitPresence && !(fs.field.resolvedType instanceof protobuf.Type && !fs.field.repeated) && isDefault(r.right)) continue;
+      if (fs.field.resolvedType instanceof protobuf.Enum && !fs.oneof && fs.field.resolvedType.values[r.right as string] === 0) continue;
+      out[fs.name] = r.right;
+    }
+    for (const oneof of realOneofs) {
+      const present = oneof.fieldsArray.filter((f) => input[f.name] !== undefined && input[f.name] !== null);
+      const keyOneof = oneof.fieldsArray.some((f) => f.options?.['(match)']);
+      if (opts.keyOnly && !keyOneof) continue;
+      if (present.length > 1) {
+        errors.push(problem(present.map((f) => f.name), t.appendContext(c, present[1].name, t.unknown, undefined), 'FIELD_INVALID', `only one of ${oneof.oneof.join(', ')} may be set`));
+      } else if (present.length === 0 && oneof.options?.['(optional_oneof)'] !== true) {
+        errors.push(problem(undefined, t.appendContext(c, oneof.name, t.unknown, undefined), 'ONEOF_UNSET', `one of ${oneof.oneof.join(', ')} must be set`));
+      }
+    }
+    return errors.length ? t.failures(errors) : t.success(out);
+  };
 }
 
 export interface Problem {

@@ -7,8 +7,8 @@
 //   digest    = "sha256:" || hex(SHA-256("xpuhal-state-v1" || S as 32 bytes))
 // Equal state gives equal digests on every implementation, whatever the order
 // of writes. It proves convergence; it is not meant to resist a forger.
-import { createHash, hash } from 'node:crypto';
-import { encodeBody, redactView } from './entries.js';
+import { createHash } from 'node:crypto';
+import { recordHashWords } from './record-encoder.js';
 import type { TableSchema } from './schema.js';
 
 export interface DigestInput {
@@ -16,37 +16,49 @@ export interface DigestInput {
   readonly body: Record<string, unknown>;
 }
 
-// mod 2^256 as a mask: BigInt `&` with a positive mask also wraps negatives (two's complement).
-const MASK = (1n << 256n) - 1n;
 const DOMAIN = Buffer.from('xpuhal-state-v1');
-
-const NAME_PREFIX = new Map<string, Buffer>();
 
 /** SHA-256 of one entry's digest record, as an integer. */
 export function recordHash(table: TableSchema, body: Record<string, unknown>): bigint {
-  let prefix = NAME_PREFIX.get(table.name);
-  if (!prefix) NAME_PREFIX.set(table.name, (prefix = Buffer.concat([Buffer.from(table.name), Buffer.from([0])])));
-  // One-shot hash of one buffer: per-entry createHash/update/hex/BigInt parsing
-  // was most of the cost of a write.
-  const h = hash('sha256', Buffer.concat([prefix, encodeBody(table, redactView(table, body))]), 'buffer') as unknown as Buffer;
-  return (h.readBigUInt64BE(0) << 192n) | (h.readBigUInt64BE(8) << 128n) | (h.readBigUInt64BE(16) << 64n) | h.readBigUInt64BE(24);
+  let n = 0n;
+  for (const w of recordHashWords(table, body)) n = (n << 32n) | BigInt(w >>> 0);
+  return n;
 }
 
-/** Keeps S as entries come and go. */
+/**
+ * Keeps S as entries come and go: eight 32-bit limbs, most significant first,
+ * added and subtracted with carry. (A 256-bit BigInt allocated per update and
+ * was a visible share of a write.)
+ */
 export class DigestAccumulator {
-  private sum = 0n;
+  private readonly limbs = new Uint32Array(8);
 
   add(table: TableSchema, body: Record<string, unknown>): void {
-    this.sum = (this.sum + recordHash(table, body)) & MASK;
+    const h = recordHashWords(table, body);
+    const s = this.limbs;
+    let carry = 0;
+    for (let i = 7; i >= 0; i--) {
+      const x = s[i] + (h[i] >>> 0) + carry;
+      s[i] = x; // a Uint32Array stores x mod 2^32
+      carry = x > 0xffffffff ? 1 : 0;
+    }
   }
 
   remove(table: TableSchema, body: Record<string, unknown>): void {
-    this.sum = (this.sum - recordHash(table, body)) & MASK;
+    const h = recordHashWords(table, body);
+    const s = this.limbs;
+    let borrow = 0;
+    for (let i = 7; i >= 0; i--) {
+      const x = s[i] - (h[i] >>> 0) - borrow;
+      s[i] = x; // negatives wrap mod 2^32
+      borrow = x < 0 ? 1 : 0;
+    }
   }
 
   value(): string {
-    const s = Buffer.from(this.sum.toString(16).padStart(64, '0'), 'hex');
-    return `sha256:${createHash('sha256').update(DOMAIN).update(s).digest('hex')}`;
+    const sum = Buffer.allocUnsafe(32);
+    for (let i = 0; i < 8; i++) sum.writeUInt32BE(this.limbs[i], i * 4);
+    return `sha256:${createHash('sha256').update(DOMAIN).update(sum).digest('hex')}`;
   }
 }
 

@@ -30,7 +30,15 @@ export function makeEntry(member: string, body: Record<string, unknown>): TableE
  * values as null. Two entries with the same key string are the same entry.
  */
 export function keyString(table: TableSchema, body: Record<string, unknown>): string {
-  return JSON.stringify(table.keyFields.map((f) => body[f.name] ?? null));
+  // Exactly JSON.stringify of the array of values, without building the array.
+  const keys = table.keyFields;
+  let s = '[';
+  for (let i = 0; i < keys.length; i++) {
+    const v = body[keys[i].name];
+    if (i) s += ',';
+    s += v === undefined || v === null ? 'null' : typeof v === 'number' ? (Number.isFinite(v) ? String(v) : 'null') : JSON.stringify(v);
+  }
+  return `${s}]`;
 }
 
 /** Drops write-only fields (never returned, never digested). */
@@ -58,7 +66,8 @@ function hasWriteOnly(type: protobuf.Type, seen = new Set<protobuf.Type>()): boo
   return found;
 }
 
-function redactMessage(type: protobuf.Type, body: Record<string, unknown>): Record<string, unknown> {
+/** redact() for any message type (nested ones included). */
+export function redactMessage(type: protobuf.Type, body: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const fs of fieldsOf(type)) {
     const v = body[fs.name];

@@ -38,7 +38,48 @@ export function checkIp(text: string): FormatProblem | null {
   return text.includes(':') ? checkIpv6(text) : checkIpv4(text);
 }
 
+/**
+ * True when `text` is a valid, canonical IPv4 prefix, scanned without
+ * allocating (the common case on the write path). False means "look closer",
+ * not "invalid".
+ */
+function isCanonicalIpv4Prefix(text: string): boolean {
+  const n = text.length;
+  let addr = 0;
+  let part = 0;
+  let v = 0;
+  let digits = 0;
+  let i = 0;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46 || c === 47) {
+      if (digits === 0 || v > 255) return false;
+      addr = addr * 256 + v;
+      part++;
+      v = 0;
+      digits = 0;
+      if (c === 47) break;
+      if (part > 3) return false;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 1 && v === 0) return false;
+      if (++digits > 3) return false;
+      v = v * 10 + (c - 48);
+    } else return false;
+  }
+  if (part !== 4 || i >= n - 1 || n - i - 1 > 2) return false;
+  let len = 0;
+  for (let j = i + 1; j < n; j++) {
+    const c = text.charCodeAt(j);
+    if (c < 48 || c > 57 || (j === i + 1 && c === 48 && n - i - 1 > 1)) return false;
+    len = len * 10 + (c - 48);
+  }
+  if (len > 32) return false;
+  // Host bits: the address modulo 2^(32 - len) must be zero.
+  return len === 32 || addr % 2 ** (32 - len) === 0;
+}
+
 export function checkPrefix(text: string): FormatProblem | null {
+  if (isCanonicalIpv4Prefix(text)) return null;
   const p = parsePrefix(text);
   if (!p) return invalid(`"${text}" is not an IP prefix (address/length)`);
   const addrText = text.slice(0, text.indexOf('/'));

@@ -1,7 +1,7 @@
 // Validation of a Write, shared by every driver: request-level checks throw; each
 // update yields either a validated update or its status, so drivers only apply
 // semantics (existence, references, capacity).
-import { decodeOrThrow, halCodec, joinPath, messageCodec, problemsOf } from './codecs.js';
+import { canonicalOrUndefined, decodeOrThrow, halCodec, joinPath, messageCodec, problemsOf } from './codecs.js';
 import { HalError, statusOf } from './errors.js';
 import type { Atomicity, UpdateStatus, UpdateType, WriteRequest } from './generated/types.js';
 import { keyString } from './entries.js';
@@ -40,7 +40,9 @@ export function checkUpdate(raw: unknown, index: number): CheckedUpdate {
   const base = `updates[${index}]`;
   if (typeof raw !== 'object' || raw === null) return invalidStatus('FIELD_INVALID', 'an update must be an object', base);
   const u = raw as Record<string, unknown>;
-  for (const k of Object.keys(u)) if (k !== 'type' && k !== 'entry' && u[k] !== undefined) return invalidStatus('FIELD_INVALID', `Update has no field "${k}"`, `${base}.${k}`);
+  for (const k in u) {
+    if (k !== 'type' && k !== 'entry' && Object.hasOwn(u, k) && u[k] !== undefined) return invalidStatus('FIELD_INVALID', `Update has no field "${k}"`, `${base}.${k}`);
+  }
   const type = u.type;
   if (type !== 'INSERT' && type !== 'MODIFY' && type !== 'DELETE') {
     // UPDATE_TYPE_UNSPECIFIED and absence are the same thing on the wire.
@@ -49,20 +51,33 @@ export function checkUpdate(raw: unknown, index: number): CheckedUpdate {
   }
   const entry = u.entry;
   if (typeof entry !== 'object' || entry === null) return invalidStatus('FIELD_MISSING', 'entry is required', `${base}.entry`);
-  const members = Object.entries(entry).filter(([, v]) => v !== undefined && v !== null);
-  if (members.length !== 1) {
-    return invalidStatus(members.length ? 'FIELD_INVALID' : 'ONEOF_UNSET', 'entry must name exactly one table', `${base}.entry`);
+  // One pass over own enumerable keys, as Object.entries would, without the arrays.
+  let member = '';
+  let count = 0;
+  for (const k in entry) {
+    if (!Object.hasOwn(entry, k)) continue;
+    const v = (entry as Record<string, unknown>)[k];
+    if (v === undefined || v === null) continue;
+    if (count++ === 0) member = k;
   }
-  const [member, body] = members[0];
+  if (count !== 1) {
+    return invalidStatus(count ? 'FIELD_INVALID' : 'ONEOF_UNSET', 'entry must name exactly one table', `${base}.entry`);
+  }
+  const body = (entry as Record<string, unknown>)[member];
   const table = tableCatalog().get(member);
   if (!table) return invalidStatus('FIELD_INVALID', `TableEntry has no table "${member}"`, `${base}.entry.${member}`);
   const path = `${base}.entry.${member}`;
-  const decoded = messageCodec(table.type, { keyOnly: type === 'DELETE' }).decode(body);
-  if (decoded._tag === 'Left') {
-    const p = problemsOf(decoded.left, path)[0];
-    return invalidStatus(p.reason, p.message, p.fieldPath);
+  const opts = { keyOnly: type === 'DELETE' };
+  // The compiled check answers for valid bodies; the io-ts walk says why a body is not.
+  let canon = canonicalOrUndefined(table.type, body, opts);
+  if (canon === undefined) {
+    const decoded = messageCodec(table.type, opts).decode(body);
+    if (decoded._tag === 'Left') {
+      const p = problemsOf(decoded.left, path)[0];
+      return invalidStatus(p.reason, p.message, p.fieldPath);
+    }
+    canon = decoded.right as Record<string, unknown>;
   }
-  const canon = decoded.right as Record<string, unknown>;
   if (type !== 'DELETE') {
     const rule = checkTableRules(member, canon);
     if (rule) return { ok: false, status: statusOf('INVALID_ARGUMENT', rule.reason, rule.message, joinPath(path, rule.path)) };

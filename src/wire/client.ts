@@ -37,6 +37,7 @@ import {
   type WriteResponse,
 } from '../hal/index.js';
 import { unrepresentable } from './convert.js';
+import { encodeStrict } from './encode.js';
 import { halMethod } from './methods.js';
 import { fromServiceError } from './status-details.js';
 
@@ -52,6 +53,9 @@ export interface RemoteHalOptions {
   readonly resumeBackoffMs?: readonly [number, number];
   readonly channelOptions?: grpc.ChannelOptions;
 }
+
+const asBytes = (b: unknown): Buffer => b as Buffer;
+let writeRequestType: ReturnType<typeof halType> | undefined;
 
 /** gRPC codes after which a Subscribe stream is resumed rather than failed. */
 const RESUMABLE = new Set<number>([grpc.status.UNAVAILABLE]);
@@ -80,11 +84,12 @@ export class RemoteHal implements Hal {
     return new Promise((resolve, reject) => this.client.waitForReady(Date.now() + timeoutMs, (e) => (e ? reject(fromServiceError(e)) : resolve())));
   }
 
-  private unary<T>(method: string, req: unknown, opts?: CallOptions): Promise<T> {
+  /** `encoded`: `req` is already the request's bytes. */
+  private unary<T>(method: string, req: unknown, opts?: CallOptions, encoded = false): Promise<T> {
     const m = halMethod(method);
     return new Promise<T>((resolve, reject) => {
       if (opts?.signal?.aborted) return reject(HalError.of('CALL_CANCELLED', 'the call was cancelled before it started'));
-      const call = this.client.makeUnaryRequest(m.path, m.encode, m.decode, req, new grpc.Metadata(), { deadline: Date.now() + this.timeout }, (err, res) => {
+      const call = this.client.makeUnaryRequest(m.path, encoded ? asBytes : m.encode, m.decode, req, new grpc.Metadata(), { deadline: Date.now() + this.timeout }, (err, res) => {
         opts?.signal?.removeEventListener('abort', cancel);
         if (err) reject(fromServiceError(err));
         else resolve(res as T);
@@ -144,6 +149,10 @@ export class RemoteHal implements Hal {
 
   async write(req: WriteRequest, opts?: CallOptions): Promise<WriteResponse> {
     if (typeof req !== 'object' || req === null) throw HalError.of('FIELD_INVALID', 'a WriteRequest must be an object');
+    // The common case in one pass: every value carried as given, so the bytes
+    // are what the checks below would send.
+    const bytes = encodeStrict((writeRequestType ??= halType('WriteRequest')), req);
+    if (bytes) return this.unary<WriteResponse>('Tables/Write', bytes, opts, true);
     const { updates, ...top } = req as WriteRequest & Record<string, unknown>;
     if (unrepresentable(halType('WriteRequest'), top) !== null) {
       decodeOrThrow(halCodec('WriteRequest', { keyOnly: false }), { ...top, updates: undefined });

@@ -47,7 +47,9 @@ export class ReloadableServerCredentials extends grpc.ServerCredentials {
   constructor(private readonly dir: string) {
     // Constructor options apply to the server; context options to each context
     // (so TLS 1.3 is set in both: a reload builds a new context).
-    super({ ...TLS13, requestCert: true, rejectUnauthorized: true }, serverContextOptions(dir));
+    // noDelay: answers are small and come in more than one write (headers, then
+    // data and trailers); Nagle would hold the later ones for the client's ACK.
+    super({ ...TLS13, requestCert: true, rejectUnauthorized: true, noDelay: true } as ConstructorParameters<typeof grpc.ServerCredentials>[0], serverContextOptions(dir));
   }
 
   /** Re-reads the directory; throws (and keeps the old context) when the files are unusable. */

@@ -47,6 +47,19 @@ export function splitHostPort(listen: string): { host: string; port: number } {
   return { host: m[1], port: Number(m[2]) };
 }
 
+/** grpc-js's HTTP/2 session under a server call (not public API; undefined if it moves). */
+interface Inner {
+  stream?: { session?: unknown };
+  nextCall?: Inner;
+}
+function sessionOf(call: unknown): object | undefined {
+  // Through any interceptor layers down to the call that holds the HTTP/2 stream.
+  let c = (call as { call?: Inner }).call;
+  for (let depth = 0; c && !c.stream && depth < 8; depth++) c = c.nextCall;
+  const s = c?.stream?.session;
+  return typeof s === 'object' && s !== null ? s : undefined;
+}
+
 export class HalServer {
   readonly server: grpc.Server;
   private readonly creds: grpc.ServerCredentials;
@@ -54,6 +67,8 @@ export class HalServer {
   private health!: HealthService;
   private boundPort = 0;
   private readonly chunk: number;
+  private readonly identities = new WeakMap<object, string | undefined>();
+  private readonly releases = new WeakMap<AbortController, () => void>();
 
   constructor(private readonly opts: ServeOptions) {
     const { host } = splitHostPort(opts.listen);
@@ -123,12 +138,32 @@ export class HalServer {
     this.server.forceShutdown();
   }
 
+  private release(ac: AbortController): void {
+    this.releases.get(ac)?.();
+    this.releases.delete(ac);
+  }
+
   /** Role check; throws HalError. `anyRole`: any known identity may call (health, reflection). */
   private check(call: AuthenticatedCall, method: string, anyRole = false): void {
     if (this.opts.insecure) return;
+    authorize(this.opts.roles!, this.identity(call), anyRole ? 'Device/Describe' : method);
+  }
+
+  /**
+   * The caller's identity, remembered per HTTP/2 session (one TLS connection,
+   * whose peer certificate cannot change): getPeerCertificate() builds the
+   * whole certificate object and was the largest cost of a small call. The
+   * role is still looked up per call. Calls whose session grpc-js does not
+   * expose take the uncached path.
+   */
+  private identity(call: AuthenticatedCall): string | undefined {
+    const session = sessionOf(call);
+    if (session && this.identities.has(session)) return this.identities.get(session);
     const cert = call.getAuthContext().sslPeerCertificate;
     if (!cert) throw HalError.of('IDENTITY_UNKNOWN', 'no verified client certificate');
-    authorize(this.opts.roles!, identityOf(cert), anyRole ? 'Device/Describe' : method);
+    const id = identityOf(cert);
+    if (session) this.identities.set(session, id);
+    return id;
   }
 
   private addHalServices(): void {
@@ -167,10 +202,16 @@ export class HalServer {
     }
   }
 
-  /** The call's abort signal: client cancellation or its deadline. */
+  /**
+   * The call's abort signal: client cancellation or its deadline. The listener
+   * goes when the call is answered: grpc-js may report "cancelled" for a call
+   * already done, and aborting then only costs a DOMException with a stack.
+   */
   private signalOf(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>): AbortController {
     const ac = new AbortController();
-    call.on('cancelled', () => ac.abort());
+    const onCancel = () => ac.abort();
+    call.on('cancelled', onCancel);
+    this.releases.set(ac, () => call.removeListener('cancelled', onCancel));
     const deadline = call.getDeadline();
     const ms = deadline instanceof Date ? deadline.getTime() : Number(deadline);
     if (Number.isFinite(ms) && ms <= Date.now()) ac.abort();
@@ -179,7 +220,12 @@ export class HalServer {
 
   private admit(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, method: string): AbortController {
     this.check(call, method);
-    if (call.request instanceof Malformed) throw HalError.of('FIELD_INVALID', `the request is not a valid ${call.request.typeName} message (${call.request.problem})`);
+    const bad = call.request;
+    if (bad instanceof Malformed) {
+      throw bad.located
+        ? HalError.of('FIELD_INVALID', `the request is refused: ${bad.problem}`, bad.fieldPath)
+        : HalError.of('FIELD_INVALID', `the request is not a valid ${bad.typeName} message (${bad.problem})`);
+    }
     const ac = this.signalOf(call);
     if (ac.signal.aborted) {
       const deadline = call.getDeadline();
@@ -200,8 +246,14 @@ export class HalServer {
       return;
     }
     handler(call.request, ac.signal).then(
-      (res) => cb(null, res),
-      (e) => cb(toServiceError(e)),
+      (res) => {
+        this.release(ac);
+        cb(null, res);
+      },
+      (e) => {
+        this.release(ac);
+        cb(toServiceError(e));
+      },
     );
   }
 

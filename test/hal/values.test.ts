@@ -127,3 +127,21 @@ describe('hal/values', () => {
     });
   });
 });
+
+describe('hal/values: checkPrefix fast path agrees with the full parse', () => {
+  it('on a sweep of IPv4 prefix texts, valid, non-canonical and malformed', async () => {
+    const { checkPrefix } = await import('../../src/hal/values.js');
+    const { parsePrefix } = await import('../../src/hal/addresses.js');
+    const texts = ['10.0.0.0/8', '10.0.0.1/8', '0.0.0.0/0', '1.2.3.4/32', '255.255.255.255/32', '255.255.255.254/31', '10.0.0.0/33', '10.0.0.0/08', '10.0.0.0/', '10.0.0.0',
+      '010.0.0.0/8', '10.0.0.0/8/', '10.0.0.0.0/8', '10.0..0/8', '256.0.0.0/8', '10.0.0.0/100', '10.0.0.0/0', '1.0.0.0/7', '2.0.0.0/7', '10.1.2.0/24', '10.1.2.128/25', '10.1.2.64/25', ' 10.0.0.0/8', '10.0.0.0/8 ', '::/0'];
+    for (let a = 0; a < 256; a += 37) for (let len = 0; len <= 32; len += 3) texts.push(`${a}.${(a * 7) & 255}.${(a * 13) & 255}.0/${len}`);
+    for (const t of texts) {
+      const p = parsePrefix(t);
+      const fullValid = p !== null && p.hostBitsZero;
+      // The full definition: checkPrefix without the fast path is parse + canonical address + zero host bits.
+      const problem = checkPrefix(t);
+      if (problem === null) expect(fullValid, t).to.equal(true);
+      if (fullValid && !t.includes(':')) expect(problem, t).to.equal(null);
+    }
+  });
+});

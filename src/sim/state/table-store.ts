@@ -34,39 +34,62 @@ interface RefUse {
   readonly path: string;
 }
 
-const refPathCache = new Map<protobuf.Type, (body: Record<string, unknown>) => RefUse[]>();
+const refPathCache = new Map<protobuf.Type, ((body: Record<string, unknown>) => RefUse[]) | null>();
+const NO_REFS: RefUse[] = [];
 
 /** The references a body makes: each (ref) field, nested and repeated ones included. */
 function refsOf(type: protobuf.Type, body: Record<string, unknown>): RefUse[] {
-  let fn = refPathCache.get(type);
-  if (!fn) {
-    const fields = fieldsOf(type);
-    fn = (b) => {
-      const out: RefUse[] = [];
-      for (const fs of fields) {
-        const v = b[fs.name];
-        if (v === undefined) continue;
-        const rt = fs.field.resolvedType;
-        if (fs.ref) {
-          for (const [i, x] of (Array.isArray(v) ? v : [v]).entries()) {
+  const fn = refFinder(type);
+  return fn ? fn(body) : NO_REFS;
+}
+
+/**
+ * Compiled once per type: visits only (ref) fields and sub-messages that can
+ * hold one (a route's `drop {}` cannot), or null when the type holds none.
+ */
+function refFinder(type: protobuf.Type): ((body: Record<string, unknown>) => RefUse[]) | null {
+  if (refPathCache.has(type)) return refPathCache.get(type)!;
+  refPathCache.set(type, null); // recursion guard: a type under construction holds no refs yet
+  const visits: ((b: Record<string, unknown>, out: RefUse[]) => void)[] = [];
+  for (const fs of fieldsOf(type)) {
+    const name = fs.name;
+    const rt = fs.field.resolvedType;
+    if (fs.ref) {
+      const table = fs.ref;
+      visits.push((b, out) => {
+        const v = b[name];
+        if (v === undefined) return;
+        if (Array.isArray(v)) {
+          for (let i = 0; i < v.length; i++) {
             // A default value (0, "") names no object: zone 0 and "no id" are implicit.
-            if (x === 0 || x === '') continue;
-            out.push({ table: fs.ref, key: JSON.stringify([x]), path: Array.isArray(v) ? `${fs.name}[${i}]` : fs.name });
+            if (v[i] !== 0 && v[i] !== '') out.push({ table, key: JSON.stringify([v[i]]), path: `${name}[${i}]` });
           }
-        } else if (rt instanceof protobuf.Type) {
-          const items = Array.isArray(v) ? v : [v];
-          items.forEach((x, i) => {
-            for (const r of refsOf(rt, x as Record<string, unknown>)) {
-              out.push({ ...r, path: joinPath(Array.isArray(v) ? `${fs.name}[${i}]` : fs.name, r.path) });
-            }
-          });
-        }
-      }
-      return out;
-    };
-    refPathCache.set(type, fn);
+        } else if (v !== 0 && v !== '') out.push({ table, key: JSON.stringify([v]), path: name });
+      });
+    } else if (rt instanceof protobuf.Type) {
+      const inner = refFinder(rt);
+      if (!inner) continue;
+      visits.push((b, out) => {
+        const v = b[name];
+        if (v === undefined) return;
+        const items = Array.isArray(v) ? v : [v];
+        items.forEach((x, i) => {
+          for (const r of inner(x as Record<string, unknown>)) {
+            out.push({ ...r, path: joinPath(Array.isArray(v) ? `${name}[${i}]` : name, r.path) });
+          }
+        });
+      });
+    }
   }
-  return fn(body);
+  const fn = visits.length
+    ? (b: Record<string, unknown>) => {
+        const out: RefUse[] = [];
+        for (let i = 0; i < visits.length; i++) visits[i](b, out);
+        return out;
+      }
+    : null;
+  refPathCache.set(type, fn);
+  return fn;
 }
 
 const GROUP_MEMBERS: Record<string, string> = { ecmp_group: 'members', backend_group: 'members' };

@@ -2,6 +2,7 @@
 // built independently (new MACs, TTL / hop limit one less, valid checksums).
 import { expect } from 'chai';
 import { buildFrame, verifyChecksums } from '../../../src/sim/packet/index.js';
+import { HalError } from '../../../src/hal/index.js';
 import {
   MAC,
   del,
@@ -457,7 +458,6 @@ describe('reference driver: packets', () => {
     it('truncated frames never throw and are counted per reason', async () => {
       const good = frameIn(d, 'host0', { src: '10.0.0.10', dst: '8.8.8.8', proto: 'tcp' });
       const cases: [Uint8Array, string][] = [
-        [new Uint8Array(0), 'malformed:truncated-ethernet'],
         [good.slice(0, 10), 'malformed:truncated-ethernet'],
         [good.slice(0, 14 + 12), 'malformed:truncated-ipv4'],
         [good.slice(0, 14 + 20 + 8), 'malformed:bad-ipv4-total-length'],
@@ -467,10 +467,18 @@ describe('reference driver: packets', () => {
         expect([r.disposition, r.dropReason], reason).to.deep.equal(['DROPPED', reason]);
       }
       expect((await d.hal.getCounters()).drops).to.deep.equal({
-        'malformed:truncated-ethernet': 2,
+        'malformed:truncated-ethernet': 1,
         'malformed:truncated-ipv4': 1,
         'malformed:bad-ipv4-total-length': 1,
       });
+    });
+
+    it('an empty frame is no frame (hal-spec §14.1): INVALID_ARGUMENT/FIELD_MISSING at frame, nothing counted, in process and over the wire alike', async () => {
+      const before = await d.hal.getCounters();
+      const err = await d.hal.inject({ portId: 'host0', frame: new Uint8Array(0) }).then(() => null, (e: unknown) => e);
+      expect(err).to.be.instanceOf(HalError);
+      expect([(err as HalError).code, (err as HalError).reason, (err as HalError).fieldPath]).to.deep.equal(['INVALID_ARGUMENT', 'FIELD_MISSING', 'frame']);
+      expect(await d.hal.getCounters()).to.deep.equal(before);
     });
 
     it('a bad TCP checksum and a bad UDP checksum are malformed too', async () => {

@@ -551,7 +551,8 @@ export class IntelIpuDriver implements Hal {
     const tp = this.requireTestPort('Inject');
     if (!req.portId) throw HalError.of('FIELD_MISSING', 'portId is required', 'portId');
     if (!this.portByName.has(req.portId)) throw HalError.of('ENTRY_NOT_FOUND', `no port "${req.portId}"`, 'portId');
-    if (!(req.frame instanceof Uint8Array)) throw HalError.of('FIELD_MISSING', 'frame (bytes) is required', 'frame');
+    // hal-spec §14.1: empty bytes are no frame (proto3 cannot tell them apart on the wire).
+    if (!(req.frame instanceof Uint8Array) || req.frame.length === 0) throw HalError.of('FIELD_MISSING', 'frame (bytes) is required and must not be empty', 'frame');
     const time = req.timeNs ?? 0;
     if (!Number.isSafeInteger(time) || time < 0) throw HalError.of('FIELD_INVALID', 'timeNs must be a non-negative integer', 'timeNs');
     if (time !== 0 && time < ((await tp.now()).nowNs ?? 0)) throw HalError.of('FIELD_INVALID', `timeNs ${time} is before the device clock`, 'timeNs');
