@@ -60,6 +60,32 @@ async function halWrites(batch: number, total: number): Promise<void> {
   await hal.close();
 }
 
+/**
+ * Services through the driver: backend groups of `members` (each a dnat_rewrite
+ * entry per member plus two selector groups) and one service each, in HAL batches
+ * of `batch`; then membership churn (one member replaced per group, MODIFY).
+ */
+export async function halServices(groups: number, members: number, batch: number): Promise<void> {
+  const hal = await IntelIpuDriver.connect({});
+  const group = (g: number, gen: number) => ({ id: `svc-${g}`, members: Array.from({ length: members }, (_, m) => ({ ip: `10.${64 + (g >> 8)}.${g & 255}.${m + 1 + (m === 0 ? gen * members : 0)}`, port: 8080 })) });
+  const ups: Update[] = [];
+  for (let g = 0; g < groups; g++) {
+    ups.push({ type: 'INSERT', entry: { backendGroup: group(g, 0) } as TableEntry });
+    ups.push({ type: 'INSERT', entry: { service: { vip: `10.96.${g >> 8}.${g & 255}`, protocol: 6, port: 80, balance: { backendGroupId: `svc-${g}` } } } as TableEntry });
+  }
+  let start = process.hrtime.bigint();
+  for (let i = 0; i < ups.length; i += batch) await hal.write({ updates: ups.slice(i, i + batch) });
+  let secs = Number(process.hrtime.bigint() - start) / 1e9;
+  const entities = groups * (members + 3);
+  line(`HAL services via intel-ipu (${members} backends each), batches of ${batch}`, `${(ups.length / secs).toFixed(0).padStart(10)} HAL updates/s  (${entities} P4 entities, ${(entities / secs).toFixed(0)}/s)`);
+  const churn: Update[] = Array.from({ length: groups }, (_, g) => ({ type: 'MODIFY', entry: { backendGroup: group(g, 1) } as TableEntry }));
+  start = process.hrtime.bigint();
+  for (let i = 0; i < churn.length; i += batch) await hal.write({ updates: churn.slice(i, i + batch) });
+  secs = Number(process.hrtime.bigint() - start) / 1e9;
+  line(`HAL backend group MODIFY (one backend replaced), batches of ${batch}`, `${(groups / secs).toFixed(0).padStart(10)} HAL updates/s  (4 P4 entities each)`);
+  await hal.close();
+}
+
 /** A forwarding workload: a pod behind 60 egress ACLs (the program has 64 range checkers) reaching a routed destination. */
 const WORKLOAD: Update[] = [
   { type: 'INSERT', entry: { neighbor: { ip: '192.168.0.1', mac: '0a:ff:00:00:00:01' } } as TableEntry },
@@ -100,6 +126,7 @@ export async function intelIpuBench(): Promise<void> {
   await p4Writes(1000, 100_000);
   await halWrites(100, 5_000);
   await halWrites(1000, 20_000);
+  await halServices(1000, 8, 100);
   await modelled(20_000);
 }
 

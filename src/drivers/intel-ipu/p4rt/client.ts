@@ -56,7 +56,9 @@ export function callError(err: grpc.ServiceError): P4RuntimeCallError {
   let errors: P4ErrorMsg[] | undefined;
   if (bin instanceof Buffer) {
     const st = decodeMessage<RpcStatus>(p4Type('google.rpc.Status'), bin);
-    errors = (st.details ?? []).map((d) => decodeMessage<P4ErrorMsg>(p4Type('p4.v1.Error'), d.value ?? new Uint8Array()));
+    // Only details that say they are p4.v1.Error are read as such (as any P4Runtime client does).
+    const details = st.details ?? [];
+    if (details.every((d) => d.type_url === 'type.googleapis.com/p4.v1.Error')) errors = details.map((d) => decodeMessage<P4ErrorMsg>(p4Type('p4.v1.Error'), d.value ?? new Uint8Array()));
   }
   return new P4RuntimeCallError(err.code, err.details, errors);
 }

@@ -105,7 +105,7 @@ export interface PacketMetadata {
 export interface RpcStatus {
   code?: number;
   message?: string;
-  details?: { typeUrl?: string; value?: Uint8Array }[];
+  details?: { type_url?: string; value?: Uint8Array }[];
 }
 
 export interface MasterArbitrationUpdate {

@@ -31,7 +31,7 @@ export interface ProfileMember {
 export interface ProfileGroup {
   actionProfileId?: number;
   groupId?: number;
-  members?: { memberId?: number; weight?: number; watch?: number; watchPort?: Uint8Array; watchKind?: string }[];
+  members?: { memberId?: number; weight?: number; watch?: number; watchPort?: Uint8Array }[];
   maxSize?: number;
 }
 
@@ -162,7 +162,7 @@ export class ActionProfiles {
     const seen = new Set<number>();
     const members = list.map((x, i) => {
       const mid = x.memberId ?? 0;
-      if (x.watchKind || x.watch || x.watchPort?.length) throw p4err('UNIMPLEMENTED', `members[${i}]: watch ports are not supported by this target`);
+      if (x.watch || x.watchPort?.length) throw p4err('UNIMPLEMENTED', `members[${i}]: watch ports are not supported by this target`);
       if (!this.members.get(p.def.id)!.has(mid)) throw p4err('NOT_FOUND', `members[${i}]: no member ${mid} in ${p.def.name}`);
       if (seen.has(mid)) throw p4err('INVALID_ARGUMENT', `members[${i}]: member ${mid} is listed twice`);
       seen.add(mid);

@@ -490,7 +490,8 @@ function batchStatus(errors: readonly (P4Error | undefined)[]): Partial<grpc.Sta
     code: GrpcCode.UNKNOWN,
     message,
     details: errors.map((e) => ({
-      typeUrl: 'type.googleapis.com/p4.v1.Error',
+      // protobufjs's built-in google.protobuf.Any keeps the proto field name (type_url).
+      type_url: 'type.googleapis.com/p4.v1.Error',
       value: encodeMessage(errType, e ? { canonicalCode: e.number, message: e.message, space: 'xpuhal-ipu-pna' } : { canonicalCode: 0 }),
     })),
   };

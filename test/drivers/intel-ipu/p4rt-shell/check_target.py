@@ -9,6 +9,7 @@ files; the driver has already written the scenario's pod network as primary
            text_format and equals the P4Info the target serves.
   primary  connect with a higher election id (primary), insert an
            ipv4_to_port entry; scenario.ts then sends a packet that must use it.
+           An action profile member in the driver's one-shot lb_selector is refused.
 """
 import ipaddress
 import json
@@ -125,6 +126,33 @@ if phase == "backup":
             check((num(m["dst_port"].range.low), num(m["dst_port"].range.high)) == (80, 80), "acl dst port range 80..80")
             check(num(m["protocol"].optional.value) == 6, "acl protocol optional 6")
 
+        # The service: service_lb → backend_group selector groups → dnat_rewrite pointers.
+        f = names("service_lb")
+        svc = rows("service_lb")
+        check(len(svc) == 1, "one service_lb entry")
+        if svc:
+            m = {f[x.field_id]: x for x in svc[0].match}
+            key = (ip(m["vip"].exact.value), num(m["protocol"].exact.value), num(m["port"].exact.value))
+            act, p = action_of(svc[0])
+            check(key == ("10.96.0.10", 6, 80) and act == "svc_balance", "service 10.96.0.10 TCP 80 balances: %r %s" % (key, act))
+            groups = {num(e.match[0].exact.value): [(num(a.action.params[0].value), a.weight) for a in e.action.action_profile_action_set.action_profile_actions] for e in rows("backend_group")}
+            dnat = {}
+            for e in rows("dnat_rewrite"):
+                a, q = action_of(e)
+                dnat[num(e.match[0].exact.value)] = "%s:%d" % (ip(q["ip"]), num(q["port"]))
+            active = [(dnat.get(ptr), w) for ptr, w in groups.get(num(p["group_id"]), [])]
+            standby = [(dnat.get(ptr), w) for ptr, w in groups.get(num(p["standby_group_id"]), [])]
+            check(active == [("10.1.0.1:8080", 2)], "its active group holds 10.1.0.1:8080 weight 2: %r" % active)
+            check(standby == [("10.1.0.2:8080", 1)], "its standby group holds the terminating 10.1.0.2:8080: %r" % standby)
+            check(num(p["empty_drop"]) == 0, "an empty service rejects (empty_drop 0)")
+        f = names("service_source")
+        src = {}
+        for e in rows("service_source"):
+            m = {f[x.field_id]: x for x in e.match}
+            pfx = "%s/%d" % (ip(m["src_addr"].lpm.value), m["src_addr"].lpm.prefix_len) if "src_addr" in m else "catch-all"
+            src[pfx] = action_of(e)[0]
+        check(src == {"198.51.100.0/24": "src_allow", "catch-all": "src_deny"}, "source range 198.51.100.0/24 allowed, others denied: %r" % src)
+
         # A backup may not write.
         te = sh.TableEntry("neighbor")(action="set_neighbor_mac")
         te.match["vrf"] = "0"
@@ -156,6 +184,16 @@ elif phase == "primary":
         f = names("ipv4_to_port")
         got = [{f[m.field_id]: m for m in e.match} for e in rows("ipv4_to_port")]
         check(any(ip(m["dst_addr"].exact.value) == "10.0.0.50" for m in got), "the shell's entry for 10.0.0.50 was inserted as primary")
+        # ActionProfileMember over the wire: lb_selector is programmed one-shot by the
+        # driver, so a member is refused FAILED_PRECONDITION (no mixing) and nothing changes.
+        apm = sh.ActionProfileMember("lb_selector")(action="set_backend", member_id=1)
+        apm.action["dnat_ptr"] = "1"
+        try:
+            apm.insert()
+            check(False, "a member in a one-shot lb_selector is refused")
+        except Exception as e:
+            check("FAILED_PRECONDITION" in str(e), "a member in a one-shot lb_selector is refused FAILED_PRECONDITION: %s" % str(e).strip()[:300])
+        check(sum(1 for _ in sh.ActionProfileMember("lb_selector").read()) == 0, "lb_selector has no members (read through the shell)")
         # Hold the primary role until scenario.ts has checked packets and the driver's refusal.
         print("READY", flush=True)
         sys.stdin.readline()

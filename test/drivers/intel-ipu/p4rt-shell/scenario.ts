@@ -2,7 +2,7 @@
 // id 1000) programs a pod network on its embedded target; the Python
 // p4runtime-shell connects as a second controller (check_target.py): as a
 // backup it reads and decodes what the driver wrote and is refused a write;
-// as a new primary it inserts an endpoint entry, which a packet injected here
+// (pod network and a service); as a new primary it inserts an endpoint entry, which a packet injected here
 // must then use. Exit 0 when every check passed. Usage: scenario.ts <python>
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -38,6 +38,10 @@ try {
       ins('route', { prefix: '30.0.0.0/8', drop: {} }),
       ins('acl', { stage: 'ACL_INGRESS', endpointId: 'ns/b', srcPrefix: '10.0.0.0/24', protocol: 6, dstPorts: { lo: 80, hi: 80 }, priority: 100 }),
       ins('acl', { stage: 'ACL_EGRESS', protocol: 17, priority: 5, action: 'ACL_DENY' }),
+      // A service: group web (pointer 1 → selector groups 2 active, 3 standby; DNAT pointers 1, 2).
+      ins('backendGroup', { id: 'web', members: [{ ip: '10.1.0.1', port: 8080, weight: 2 }, { ip: '10.1.0.2', port: 8080, state: 'MEMBER_TERMINATING' }] }),
+      ins('service', { vip: '10.96.0.10', protocol: 6, port: 80, balance: { backendGroupId: 'web' } }),
+      ins('serviceSource', { vip: '10.96.0.10', protocol: 6, port: 80, source: '198.51.100.0/24', allow: {} }),
     ],
   });
   const pki = devPki();
