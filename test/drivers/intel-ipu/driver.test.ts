@@ -145,7 +145,7 @@ describe('intel-ipu driver', () => {
     const st = await statusesOf(
       hal.write({
         updates: [
-          ins('tunnel', { id: 't6', type: 'VXLAN', localIp: 'fd00::1', remoteIp: 'fd00::2', underlayNexthopId: 'gw' }),
+          ins('service', { vip: 'fd00::10', protocol: 6, port: 80, drop: {} }),
           ins('acl', { stage: 'ACL_INGRESS', priority: 7, action: 'ACL_REJECT' }),
           ins('ctZone', { zone: 5 }),
           ins('route', { prefix: '40.0.0.0/8', nexthopId: 'missing' }),
@@ -160,7 +160,7 @@ describe('intel-ipu driver', () => {
       ['NOT_FOUND', 'REFERENCE_MISSING'],
       ['FAILED_PRECONDITION', 'OBJECT_IN_USE'],
     ]);
-    expect(st[0].fieldPath).to.equal('updates[0].entry.tunnel.localIp');
+    expect(st[0].fieldPath).to.equal('updates[0].entry.service.vip');
     const after = await hal.getState();
     expect(after.digest).to.equal(before.digest);
     expect(after.generation).to.equal(before.generation);

@@ -10,7 +10,7 @@ import { devPki } from '../../../src/drivers/intel-ipu/tls.js';
 import { ReferenceDriver } from '../../../src/drivers/reference/index.js';
 import { HalError } from '../../../src/hal/errors.js';
 import type { Atomicity, Hal, TableEntry, Update } from '../../../src/hal/index.js';
-import { buildFrame, buildVxlan, parsePacket, type FrameSpec } from '../../../src/sim/packet/index.js';
+import { buildFrame, buildGeneve, buildVxlan, parsePacket, type FrameSpec } from '../../../src/sim/packet/index.js';
 import { ip4, te } from './target-fixtures.js';
 
 type E = Record<string, unknown>;
@@ -52,6 +52,11 @@ const NETWORK: Update[] = [
   ins('acl', { stage: 'ACL_INGRESS', endpointId: 'ns/b', priority: 10, protocol: 17 }),
   ins('acl', { stage: 'ACL_INGRESS', endpointId: 'ns/b', priority: 10, protocol: 17, dstPorts: { hi: 65535 }, action: 'ACL_DENY' }),
   ins('acl', { stage: 'ACL_INGRESS', endpointId: 'ns/b', priority: 20, srcPrefix: 'fd00::/64', protocol: 6, dstPorts: { lo: 80, hi: 80 } }),
+  // A tunnel with IPv6 VTEPs (underlay through the IPv6 gateway), and IPv6 termination.
+  ins('tunnel', { id: 'vx6', type: 'VXLAN', localIp: 'fd00:ee::1', remoteIp: 'fd00:ee::2', vni: 600, underlayNexthopId: 'gw6' }),
+  ins('nexthop', { id: 'nh-vx6', tunnelId: 'vx6' }),
+  ins('route', { prefix: '203.0.114.0/24', nexthopId: 'nh-vx6' }),
+  ins('tunnelTerm', { localIp: 'fd00:ee::1', vni: 600, type: 'GENEVE', vrf: 7 }),
 ];
 
 const TABLE_NAMES = ['port', 'endpoint', 'neighbor', 'nexthop', 'ecmp_group', 'route', 'acl', 'tunnel', 'tunnel_term'];
@@ -112,6 +117,7 @@ describe('intel-ipu driver: tunnels and IPv6', () => {
     const expected: Partial<Record<keyof typeof TABLES, P4Entry[]>> = {
       tunnel_encap: [
         te('tunnel_encap', { tunnel_ptr: 1 }, 'vxlan_encap', { local_ip: ip4('192.0.2.1'), remote_ip: ip4('192.0.2.2'), udp_dst_port: 4789, vni: 5000, ttl: 64, underlay_nexthop_id: 1 }),
+        te('tunnel_encap', { tunnel_ptr: 3 }, 'vxlan_encap_v6', { local_ip: a6('fd00:ee::1'), remote_ip: a6('fd00:ee::2'), udp_dst_port: 4789, vni: 600, ttl: 64, underlay_nexthop_id: 2 }),
         te('tunnel_encap', { tunnel_ptr: 2 }, 'geneve_encap', { local_ip: ip4('192.0.2.1'), remote_ip: ip4('192.0.2.3'), udp_dst_port: 6081, vni: 77, ttl: 9, underlay_nexthop_id: 1, options: tlvs, options_len: 12 }),
       ],
       nexthop: [
@@ -120,8 +126,10 @@ describe('intel-ipu driver: tunnels and IPv6', () => {
         te('nexthop', { nexthop_id: 3 }, 'nh_fixed_mac_v6', { port: 2, dmac: 0x0b0000000007n, neighbor_ip: a6('fd00:ff::2') }),
         te('nexthop', { nexthop_id: 4 }, 'nh_tunnel', { tunnel_ptr: 1 }),
         te('nexthop', { nexthop_id: 5 }, 'nh_tunnel', { tunnel_ptr: 2 }),
+        te('nexthop', { nexthop_id: 6 }, 'nh_tunnel', { tunnel_ptr: 3 }),
       ],
       tunnel_term: [te('tunnel_term', { tunnel_type: 1, dst_addr: ip4('192.0.2.1'), vni: 5001 }, 'decap_to_vrf', { vrf: 7 }), te('tunnel_term', { tunnel_type: 2, dst_addr: ip4('192.0.2.1'), vni: 0 }, 'decap_to_vrf', { vrf: 0 })],
+      tunnel_term_v6: [te('tunnel_term_v6', { tunnel_type: 2, dst_addr: a6('fd00:ee::1'), vni: 600 }, 'decap_to_vrf', { vrf: 7 })],
       ipv6_to_port: [
         te('ipv6_to_port', { vrf: 0, dst_addr: a6('fd00::2') }, 'to_endpoint', { port: 3, dmac: 0x0a0000000002n, ep_tag: 1 }),
         te('ipv6_to_port', { vrf: 0, dst_addr: a6('fd00::3') }, 'to_endpoint', { port: 4, dmac: 0x0a0000000003n, ep_tag: 2, isolated_ingress: 1 }),
@@ -160,7 +168,7 @@ describe('intel-ipu driver: tunnels and IPv6', () => {
       await second.write({ updates: change });
       await ref.write({ updates: change });
       expect(await second.read({ tables: ['tunnel'] })).to.deep.equal(await ref.read({ tables: ['tunnel'] }));
-      expect(await p4read('tunnel_encap')).to.have.length(2);
+      expect(await p4read('tunnel_encap')).to.have.length(3);
     } finally {
       await second.close();
     }
@@ -196,6 +204,9 @@ describe('intel-ipu driver: tunnels and IPv6', () => {
     const g = parsePacket(gn.frame!);
     expect(g.ok && g.pkt.tunnel?.options?.map((o) => [o.class, o.type, hex(o.data)])).to.deep.equal([[0x0102, 1, '00000004'], [0xffff, 0x80, '']]);
     await same('host0', { eth: h0, ipv6: { src: 'fd00::2', dst: '2001:db8:1::5' }, udp: { sport: 5, dport: 6 } });
+    // IPv4 into the tunnel with IPv6 VTEPs: outer IPv6 from fd00:ee::1 to fd00:ee::2 via the IPv6 gateway.
+    const o6 = parsePacket((await same('host0', { eth: h0, ipv4: { src: '10.0.0.2', dst: '203.0.114.5' }, udp: { sport: 9, dport: 10 } })).frame!);
+    expect(o6.ok && [o6.pkt.l3?.kind, o6.pkt.tunnel?.vni, o6.pkt.eth.dst]).to.deep.equal(['ipv6', 600, '0b:00:00:00:00:06']);
     // IPv6 routing: default route via neighbor_v6, fixed MAC, endpoint delivery, policy (deny by ::/0 at priority 10 beats nothing; TCP 80 allowed at 20).
     expect((await same('host0', { eth: h0, ipv6: { src: 'fd00::2', dst: '2001:db8:9::1', hopLimit: 9 }, udp: { sport: 5, dport: 6 } })).port).to.equal('uplink0');
     expect((await same('host0', { eth: h0, ipv6: { src: 'fd00::2', dst: '2001:db8:2::1' }, icmpv6: { type: 128, code: 0, id: 1, seq: 1 } })).port).to.equal('uplink1');
@@ -205,8 +216,10 @@ describe('intel-ipu driver: tunnels and IPv6', () => {
     // Termination: VXLAN VNI 5001 into VRF 7 (endpoint ns/c on host2); Geneve VNI 0 into VRF 0; an unknown VNI is plain UDP (no route here).
     const inner = (dstMac: string) => buildFrame({ eth: { src: '02:77:00:00:00:01', dst: dstMac }, ipv4: { src: '10.9.9.9', dst: '10.0.0.2' }, udp: { sport: 7, dport: 8 } });
     const outer = { eth: { src: '0b:00:00:00:00:01', dst: routerMac(1) }, ipv4: { src: '192.0.2.2', dst: '192.0.2.1' }, udp: { sport: 51000 } };
+    const outer6 = { eth: { src: '0b:00:00:00:00:06', dst: routerMac(1) }, ipv6: { src: 'fd00:ee::2', dst: 'fd00:ee::1' }, udp: { sport: 51001 } };
     for (const [frame, port] of [
       [buildVxlan(outer, 5001, inner('02:77:00:00:00:02')), 'host2'],
+      [buildGeneve(outer6, 600, [], inner('02:77:00:00:00:03')), 'host2'],
       [buildVxlan(outer, 5999, inner('02:77:00:00:00:02')), undefined],
     ] as const) {
       const a = await hal.inject({ portId: 'uplink0', frame });
@@ -215,7 +228,7 @@ describe('intel-ipu driver: tunnels and IPv6', () => {
       expect((a.emitted ?? []).map((e) => hex(e.frame!))).to.deep.equal((b.emitted ?? []).map((e) => hex(e.frame!)));
     }
     const counted = await hal.read({ tables: ['tunnel_term'], includeCounters: true });
-    expect(counted.map((r) => [r.entry?.tunnelTerm?.vni ?? 0, r.counters?.packets])).to.deep.equal([[5001, 1], [0, 0]]);
+    expect(counted.map((r) => [r.entry?.tunnelTerm?.vni ?? 0, r.counters?.packets])).to.deep.equal([[5001, 1], [0, 0], [600, 1]]);
   });
 
   it('ACL explicit wildcards are their own entries and 0.0.0.0/0 matches only IPv4, ::/0 only IPv6', async () => {

@@ -50,7 +50,7 @@ export const HAL_TO_P4_ALL: Record<string, (keyof typeof TABLES)[]> = {
   route: ['ipv4_route', 'ipv6_route'],
   acl: ['acl'],
   tunnel: ['tunnel_encap'],
-  tunnel_term: ['tunnel_term'],
+  tunnel_term: ['tunnel_term', 'tunnel_term_v6'],
   service: ['service_lb'],
   service_source: ['service_source'],
   backend_group: ['backend_group', 'dnat_rewrite'],
@@ -78,7 +78,7 @@ export function ipuTables(sizes: Readonly<Record<string, number>>, ports: number
 export const IPU_NOTES = [
   'Programs an IPU-style P4 target over P4Runtime (gRPC, TLS); program xpuhal_k8s_ipu 1.1, P4Info in src/drivers/intel-ipu/program/p4info.txt.',
   'IPv4 and IPv6: endpoints, neighbors and routes of each family live in their own P4 tables (IPv6 routes: 8192); the ACL table matches both families.',
-  'Tunnels: VXLAN and Geneve (options up to 252 bytes) with IPv4 outer headers only; an IPv6 localIp/remoteIp is FEATURE_UNSUPPORTED. tunnel_term keys on an IPv4 local VTEP.',
+  'Tunnels: VXLAN and Geneve (options up to 252 bytes) with IPv4 or IPv6 outer headers; tunnel_term and tunnel_term_v6 hold 1024 local VTEP/VNI/type keys each (the HAL limit is 1024 in all).',
   'Not offloaded (tables not declared): SNAT, conntrack zones, QoS, IPsec/TLS, flow logs.',
   `Services: service_lb → backend_group selector (${LB_SELECTOR.maxGroupSize} members per group; active and terminating members in two selector groups, the second used only when the first is empty) → dnat_rewrite; connections are pinned in learned pinned_flows / pinned_flows_reverse (120 s idle). Reject services and empty groups answer TCP RST / ICMP port unreachable.`,
   'Service balance options stored and read back but NOT applied to packets (features not declared): affinityTimeoutS (SERVICE_AFFINITY), snatMode and snatIp (SNAT, HAIRPIN). The program has no connection tracking (conntrack.supported false).',

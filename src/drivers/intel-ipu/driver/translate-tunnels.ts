@@ -4,27 +4,19 @@
 //   tunnel_term  → tunnel_term (type, local VTEP, VNI) → decap_to_vrf
 // The program holds the values hardware needs (the UDP port and TTL resolved
 // from their HAL defaults); which of them the client left unset travels in the
-// entry's metadata ("dflt"), so a read returns what was written.
-import { formatIpv4, parseIpv4 } from '../../../hal/index.js';
+// entry's metadata ("dflt"), so a read returns what was written. The outer
+// header is IPv4 or IPv6 (the *_v6 actions, tunnel_term_v6) by the VTEPs' family.
 import { canonical, toBigInt, toFixed } from '../p4rt/bytestrings.js';
 import type { TableEntry } from '../p4rt/messages.js';
 import { ACTIONS, TABLES, TUNNEL_GENEVE, TUNNEL_VXLAN } from '../program/program.js';
 import type { IdSpace } from './ids.js';
+import { addrOf, formatAddr, type Family } from './translate-v6.js';
 
 type Body = Record<string, unknown>;
-
-/** Thrown for a value the program cannot carry; the driver maps it to FEATURE_UNSUPPORTED. */
-export type Refuse = (message: string, field: string) => never;
 
 export const VXLAN_PORT = 4789;
 export const GENEVE_PORT = 6081;
 const DEFAULT_TTL = 64;
-
-function v4(text: string, field: string, refuse: Refuse): bigint {
-  const b = parseIpv4(text);
-  if (!b) return refuse(`${text}: this program's tunnels have IPv4 outer headers only`, field);
-  return toBigInt(b);
-}
 
 const param = (id: number, v: bigint | number) => ({ paramId: id, value: canonical(BigInt(v)) });
 
@@ -60,12 +52,15 @@ export function parseGeneveTlvs(b: Uint8Array): Body[] {
   return out;
 }
 
-export function tunnelToP4(body: Body, tunnels: IdSpace, nexthops: IdSpace, refuse: Refuse): TableEntry {
+export function tunnelToP4(body: Body, tunnels: IdSpace, nexthops: IdSpace): TableEntry {
   const geneve = body.type === 'GENEVE';
+  // The shared checks made localIp and remoteIp one family.
+  const local = addrOf(body.localIp as string);
+  const v6 = local.family === 6;
   const dflt = [...(body.udpDstPort ? [] : ['udpDstPort']), ...(body.ttl ? [] : ['ttl'])];
   const common = [
-    param(1, v4(body.localIp as string, 'localIp', refuse)),
-    param(2, v4(body.remoteIp as string, 'remoteIp', refuse)),
+    param(1, local.value),
+    param(2, addrOf(body.remoteIp as string).value),
     param(3, (body.udpDstPort as number) || (geneve ? GENEVE_PORT : VXLAN_PORT)),
     param(4, (body.vni as number) ?? 0),
     param(5, (body.ttl as number) || DEFAULT_TTL),
@@ -74,8 +69,8 @@ export function tunnelToP4(body: Body, tunnels: IdSpace, nexthops: IdSpace, refu
   let action;
   if (geneve) {
     const tlvs = geneveTlvs((body.geneveOptions as Body[] | undefined) ?? []);
-    action = { actionId: ACTIONS.geneve_encap.id, params: [...common, param(7, toBigInt(tlvs)), param(8, tlvs.length)] };
-  } else action = { actionId: ACTIONS.vxlan_encap.id, params: common };
+    action = { actionId: (v6 ? ACTIONS.geneve_encap_v6 : ACTIONS.geneve_encap).id, params: [...common, param(7, toBigInt(tlvs)), param(8, tlvs.length)] };
+  } else action = { actionId: (v6 ? ACTIONS.vxlan_encap_v6 : ACTIONS.vxlan_encap).id, params: common };
   return {
     tableId: TABLES.tunnel_encap.id,
     match: [{ fieldId: 1, exact: { value: canonical(tunnels.allocate(body.id as string)) } }],
@@ -93,12 +88,13 @@ export function tunnelNexthopToP4(body: Body, key: TableEntry['match'], tunnels:
   };
 }
 
-export function tunnelTermToP4(body: Body, refuse: Refuse): TableEntry {
+export function tunnelTermToP4(body: Body): TableEntry {
+  const local = addrOf(body.localIp as string);
   return {
-    tableId: TABLES.tunnel_term.id,
+    tableId: (local.family === 6 ? TABLES.tunnel_term_v6 : TABLES.tunnel_term).id,
     match: [
       { fieldId: 1, exact: { value: canonical(body.type === 'GENEVE' ? TUNNEL_GENEVE : TUNNEL_VXLAN) } },
-      { fieldId: 2, exact: { value: canonical(v4(body.localIp as string, 'localIp', refuse)) } },
+      { fieldId: 2, exact: { value: canonical(local.value) } },
       { fieldId: 3, exact: { value: canonical((body.vni as number) ?? 0) } },
     ],
     action: { action: { actionId: ACTIONS.decap_to_vrf.id, params: [param(1, (body.vrf as number) ?? 0)] } },
@@ -115,13 +111,14 @@ export interface DecodedEntry {
 export function tunnelFromP4(d: DecodedEntry, tunnels: IdSpace, nhName: (n: bigint) => string): Body {
   const p = d.action!.params;
   const dflt = new Set((d.meta.dflt as string[] | undefined) ?? []);
-  const geneve = d.action!.name === 'geneve_encap';
+  const geneve = d.action!.name.startsWith('geneve_encap');
+  const fam: Family = d.action!.name.endsWith('_v6') ? 6 : 4;
   const options = geneve && p.options_len ? parseGeneveTlvs(toFixed(p.options ?? 0n, Number(p.options_len))) : [];
   return {
     id: (d.meta.id as string) ?? tunnels.name(Number(d.match.tunnel_ptr.value)) ?? `tunnel-${d.match.tunnel_ptr.value}`,
     type: geneve ? 'GENEVE' : 'VXLAN',
-    localIp: formatIpv4(toFixed(p.local_ip, 4)),
-    remoteIp: formatIpv4(toFixed(p.remote_ip, 4)),
+    localIp: formatAddr(fam, p.local_ip),
+    remoteIp: formatAddr(fam, p.remote_ip),
     ...(p.vni && { vni: Number(p.vni) }),
     ...(!dflt.has('udpDstPort') && { udpDstPort: Number(p.udp_dst_port) }),
     ...(!dflt.has('ttl') && { ttl: Number(p.ttl) }),
@@ -130,9 +127,9 @@ export function tunnelFromP4(d: DecodedEntry, tunnels: IdSpace, nhName: (n: bigi
   };
 }
 
-export function tunnelTermFromP4(d: DecodedEntry): Body {
+export function tunnelTermFromP4(d: DecodedEntry, fam: Family): Body {
   return {
-    localIp: formatIpv4(toFixed(d.match.dst_addr.value, 4)),
+    localIp: formatAddr(fam, d.match.dst_addr.value),
     ...(d.match.vni?.value && { vni: Number(d.match.vni.value) }),
     type: d.match.tunnel_type.value === BigInt(TUNNEL_GENEVE) ? 'GENEVE' : 'VXLAN',
     ...(d.action!.params.vrf && { vrf: Number(d.action!.params.vrf) }),

@@ -72,9 +72,6 @@ export function call(action: ActionName, params: Record<string, bigint | number>
   return { actionId: a.id, params: a.params.map((p) => ({ paramId: p.id, value: canonical(BigInt(params[p.name] ?? 0)) })) };
 }
 
-const refuse = (message: string, field: string): never => {
-  throw new Untranslatable(message, field);
-};
 
 export function v4(text: string, field: string): bigint {
   const b = parseIpv4(text);
@@ -195,9 +192,9 @@ export function toP4(table: string, body: Body, ptr: Pointers, ports: PortMap): 
       return [p4Entry('acl', match, body.action === 'ACL_DENY' ? 'acl_deny' : 'acl_allow', {}, 0, meta)].map((e) => ({ ...e, priority: body.priority as number }));
     }
     case 'tunnel':
-      return [tunnelToP4(body, ptr.tunnel, ptr.nexthop, refuse)];
+      return [tunnelToP4(body, ptr.tunnel, ptr.nexthop)];
     case 'tunnel_term':
-      return [tunnelTermToP4(body, refuse)];
+      return [tunnelTermToP4(body)];
   }
   throw new Untranslatable(`table ${table} is not offloaded by this program`, '');
 }
@@ -309,7 +306,8 @@ export function fromP4(rows: ReadonlyMap<TableName, TableEntry[]>, ptr: Pointers
     out.push({ table: 'nexthop', body: { id, port: portNh } });
   }
   for (const d of get('tunnel_encap')) out.push({ table: 'tunnel', body: tunnelFromP4(d, ptr.tunnel, nhName) });
-  for (const d of get('tunnel_term')) out.push({ table: 'tunnel_term', body: tunnelTermFromP4(d), counters: d.counters });
+  for (const d of get('tunnel_term')) out.push({ table: 'tunnel_term', body: tunnelTermFromP4(d, 4), counters: d.counters });
+  for (const d of get('tunnel_term_v6')) out.push({ table: 'tunnel_term', body: tunnelTermFromP4(d, 6), counters: d.counters });
   for (const d of get('ecmp_group')) {
     const unset = new Set((d.meta.unset as number[] | undefined) ?? []);
     const members = (d.set ?? []).filter((m) => m.name === 'set_ecmp_member').map((m, i) => ({ nexthopId: nhName(m.params.nexthop_id), ...(!unset.has(i) && { weight: m.weight }) }));

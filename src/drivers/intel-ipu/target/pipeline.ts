@@ -17,7 +17,7 @@ import type { ActionCall, MatchValue, StoredEntry, TableState } from './table-st
 import { ServiceStage } from './service-stage.js';
 import { rejectOut } from './reject.js';
 import { AclStage } from './acl-stage.js';
-import { describeEncap, encapsulate, terminate } from './tunnel-stage.js';
+import { describeEncap, encapsulate, outerFamily, terminate } from './tunnel-stage.js';
 import { addrText, describeView, hashWords, viewOf } from './view.js';
 import type { TargetPort } from './ports.js';
 
@@ -306,8 +306,9 @@ export class Pipeline {
       const t = this.exact(TABLES.tunnel_encap, [np.tunnel_ptr], cost, 'tunnel-encap');
       if (!t) return { drop: 'tunnel-missing', detail: `tunnel ${np.tunnel_ptr} is not programmed`, stage: 'tunnel-encap', table: 'tunnel_encap' };
       const tp = t.action!.params;
-      step('routing', `next hop ${id} is tunnel ${np.tunnel_ptr} to ${addrText(4, tp.remote_ip)} via underlay next hop ${tp.underlay_nexthop_id}`, 'tunnel_encap');
-      const under = this.nexthop(tp.underlay_nexthop_id, 4, tp.remote_ip, 0, cost, step, true);
+      const outer = outerFamily(t);
+      step('routing', `next hop ${id} is tunnel ${np.tunnel_ptr} to ${addrText(outer, tp.remote_ip)} via underlay next hop ${tp.underlay_nexthop_id}`, 'tunnel_encap');
+      const under = this.nexthop(tp.underlay_nexthop_id, outer, tp.remote_ip, 0, cost, step, true);
       return 'drop' in under ? under : { ...under, tunnel: t };
     }
     const port = this.ports.find((p) => BigInt(p.number) === np.port);
