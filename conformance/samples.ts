@@ -53,7 +53,8 @@ export function samples(c: Ctx): Sample[] {
       null, { id: 't1' }),
     s('tunnel_term', 'tunnelTerm', [], { localIp: '192.0.2.1', vni: 100, type: 'VXLAN', vrf: 3 }, null,
       { localIp: '192.0.2.1', vni: 100, type: 'VXLAN', vrf: 4 }, null, { localIp: '192.0.2.1', vni: 100, type: 'VXLAN' }),
-    s('service', 'service', [bg1], { vip: '10.96.0.10', protocol: 6, port: 80, balance: { backendGroupId: 'bg1', affinityTimeoutS: 60, snatMode: 'SNAT_MASQUERADE', snatIp: '10.0.0.1' } }, null,
+    // Balance options only where declared: a device refuses those it cannot honour (§5.4 step 4).
+    s('service', 'service', [bg1], { vip: '10.96.0.10', protocol: 6, port: 80, balance: { backendGroupId: 'bg1', ...(c.has('SERVICE_AFFINITY') && { affinityTimeoutS: 60 }), ...(c.has('SNAT') && { snatMode: 'SNAT_MASQUERADE', snatIp: '10.0.0.1' }) } }, null,
       { vip: '10.96.0.10', protocol: 6, port: 80, reject: {} }, null, { vip: '10.96.0.10', protocol: 6, port: 80 }),
     s('service_source', 'serviceSource', [], { vip: '10.96.0.10', protocol: 6, port: 80, source: '203.0.113.0/24', allow: {} }, null,
       { vip: '10.96.0.10', protocol: 6, port: 80, source: '203.0.113.0/24', drop: {} }, null, { vip: '10.96.0.10', protocol: 6, port: 80, source: '203.0.113.0/24' }),

@@ -6,7 +6,7 @@ import type { ConntrackEntry, FiveTuple } from '../../src/hal/index.js';
 import { mod, type Ctx, type Entry } from '../framework/context.js';
 import { profile } from '../framework/define.js';
 import { callFails, check, eq, fail, show } from '../framework/expect.js';
-import { applied, conntrack, ctTimeouts, feature, noConntrack, table, virtualTime } from '../framework/needs.js';
+import { applied, conntrack, ctTimeouts, feature, lacksFeature, noConntrack, table, virtualTime } from '../framework/needs.js';
 import type { Requirement } from '../framework/types.js';
 import { flowFrame, flowPacket, hex, type Flow } from '../packet/frame.js';
 import { TCP_RST, parseFrame, type ParsedFrame } from '../packet/parse.js';
@@ -428,6 +428,27 @@ test('policy.isolated-backend', '§2 stage 5: an isolated backend receives servi
   await c.insert({ acl: { stage: 'ACL_INGRESS', endpointId: 'ep-a', protocol: 6, dstPorts: { lo: 8080, hi: 8080 }, priority: 10 } });
   const f = toVip(40001);
   await c.forwardsFrame(c.U0, c.frameIn(c.U0, f), c.H0, flowFrame({ ...f, dst: IP.epA, dport: 8080 }, c.mac(c.H0), MAC.epA, c.hop(64)), 'allowed on 8080');
+});
+
+// ------------------------------------------------------------------ balance values a device cannot honour
+
+const SVC_TABLES = [applied('service'), applied('backend_group')];
+const webGroup = { backendGroup: { id: 'bg-v', members: [{ ip: '10.1.0.1', port: 8080 }] } };
+const svcWith = (balance: object): Entry => ({ service: { vip: VIP, protocol: 6, port: 80, balance: { backendGroupId: 'bg-v', ...balance } } }) as Entry;
+
+test('values.affinity-undeclared', '§5.4 step 4 [D]: affinityTimeoutS without feature SERVICE_AFFINITY is UNIMPLEMENTED/FEATURE_UNSUPPORTED, not stored and ignored', [...SVC_TABLES, lacksFeature('SERVICE_AFFINITY')], async (c) => {
+  await c.insert(webGroup as Entry);
+  await c.rejected({ type: 'INSERT', entry: svcWith({ affinityTimeoutS: 30 }) }, { code: 'UNIMPLEMENTED', reason: 'FEATURE_UNSUPPORTED', fieldPath: 'updates[0].entry.service.balance.affinityTimeoutS' });
+});
+
+test('values.masquerade-undeclared', '§5.4 step 4 [D]: snatMode SNAT_MASQUERADE without feature SNAT is UNIMPLEMENTED/FEATURE_UNSUPPORTED', [...SVC_TABLES, lacksFeature('SNAT')], async (c) => {
+  await c.insert(webGroup as Entry);
+  await c.rejected({ type: 'INSERT', entry: svcWith({ snatMode: 'SNAT_MASQUERADE' }) }, { code: 'UNIMPLEMENTED', reason: 'FEATURE_UNSUPPORTED', fieldPath: 'updates[0].entry.service.balance.snatMode' });
+});
+
+test('values.hairpin-undeclared', '§5.4 step 4 [D]: snatMode SNAT_HAIRPIN without feature HAIRPIN is UNIMPLEMENTED/FEATURE_UNSUPPORTED', [...SVC_TABLES, lacksFeature('HAIRPIN')], async (c) => {
+  await c.insert(webGroup as Entry);
+  await c.rejected({ type: 'INSERT', entry: svcWith({ snatMode: 'SNAT_HAIRPIN' }) }, { code: 'UNIMPLEMENTED', reason: 'FEATURE_UNSUPPORTED', fieldPath: 'updates[0].entry.service.balance.snatMode' });
 });
 
 // ------------------------------------------------------------------ SNAT, masquerade, hairpin

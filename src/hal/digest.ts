@@ -7,8 +7,8 @@
 //   digest    = "sha256:" || hex(SHA-256("xpuhal-state-v1" || S as 32 bytes))
 // Equal state gives equal digests on every implementation, whatever the order
 // of writes. It proves convergence; it is not meant to resist a forger.
-import { createHash } from 'node:crypto';
 import { recordHashWords } from './record-encoder.js';
+import { sha256Into, sha256Slack } from './sha256.js';
 import type { TableSchema } from './schema.js';
 
 export interface DigestInput {
@@ -17,6 +17,9 @@ export interface DigestInput {
 }
 
 const DOMAIN = Buffer.from('xpuhal-state-v1');
+const FINAL = Buffer.alloc(DOMAIN.length + 32 + sha256Slack(DOMAIN.length + 32));
+const FINAL_WORDS = new Int32Array(8);
+const HEX2: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /** SHA-256 of one entry's digest record, as an integer. */
 export function recordHash(table: TableSchema, body: Record<string, unknown>): bigint {
@@ -56,9 +59,16 @@ export class DigestAccumulator {
   }
 
   value(): string {
-    const sum = Buffer.allocUnsafe(32);
-    for (let i = 0; i < 8; i++) sum.writeUInt32BE(this.limbs[i], i * 4);
-    return `sha256:${createHash('sha256').update(DOMAIN).update(sum).digest('hex')}`;
+    // SHA-256(domain || S): 47 bytes, hashed in a scratch buffer like the records.
+    FINAL.set(DOMAIN, 0);
+    for (let i = 0; i < 8; i++) FINAL.writeUInt32BE(this.limbs[i], DOMAIN.length + i * 4);
+    const h = sha256Into(FINAL, DOMAIN.length + 32, FINAL_WORDS);
+    let hex = 'sha256:';
+    for (let i = 0; i < 8; i++) {
+      const w = h[i];
+      hex += HEX2[(w >>> 24) & 255] + HEX2[(w >>> 16) & 255] + HEX2[(w >>> 8) & 255] + HEX2[w & 255];
+    }
+    return hex;
   }
 }
 

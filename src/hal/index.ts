@@ -13,3 +13,4 @@ export * from './spec-root.js';
 export * from './table-rules.js';
 export * from './values.js';
 export * from './write-validation.js';
+export * from './value-support.js';

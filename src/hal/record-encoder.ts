@@ -62,7 +62,26 @@ export class RecordWriter {
   }
 
   string(v: string): void {
-    // One byte of length suffices for short ASCII-ish strings; longer ones are measured first.
+    // Short ASCII (addresses, ids: nearly every string here) byte by byte,
+    // without Buffer#write's argument checks; anything else through it.
+    const chars = v.length;
+    if (chars < 128) {
+      this.ensure(1 + chars);
+      const b = this.buf;
+      const start = this.pos + 1;
+      let i = 0;
+      for (; i < chars; i++) {
+        const c = v.charCodeAt(i);
+        if (c >= 0x80) break;
+        b[start + i] = c;
+      }
+      if (i === chars) {
+        b[this.pos] = chars;
+        this.pos = start + chars;
+        return;
+      }
+    }
+    // One byte of length suffices for short strings; longer ones are measured first.
     const max = v.length * 3;
     if (max < 128) {
       this.ensure(1 + max);

@@ -26,7 +26,8 @@ export function sha256Into(buf: Uint8Array, len: number, out: Int32Array): Int32
   out.set(INIT);
   const total = len + sha256Slack(len);
   buf[len] = 0x80;
-  buf.fill(0, len + 1, total - 8);
+  // A few bytes: a loop beats Buffer#fill's argument checks.
+  for (let i = len + 1; i < total - 8; i++) buf[i] = 0;
   // Length in bits, 64-bit big-endian (messages here are far below 2^32 bits).
   const hi = Math.floor(len / 0x20000000);
   const lo = (len * 8) >>> 0;

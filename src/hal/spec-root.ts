@@ -49,8 +49,13 @@ export function halRoot(): protobuf.Root {
   return cached;
 }
 
+const typeCache = new Map<string, protobuf.Type>();
+
+/** A HAL message type by name; remembered, as a root lookup walks namespaces on every call. */
 export function halType(name: string): protobuf.Type {
-  return halRoot().lookupType(`${HAL_PACKAGE}.${name}`);
+  let t = typeCache.get(name);
+  if (!t) typeCache.set(name, (t = halRoot().lookupType(`${HAL_PACKAGE}.${name}`)));
+  return t;
 }
 
 export function halEnum(name: string): protobuf.Enum {

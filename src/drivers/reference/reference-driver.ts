@@ -12,6 +12,9 @@ import {
   redact,
   tableByName,
   tableCapabilities,
+  valueSupport,
+  type Capabilities,
+  type ValueSupport,
   type CallOptions,
   type CaptureRequest,
   type CaptureResponse,
@@ -70,6 +73,7 @@ export class ReferenceDriver implements Hal {
     return this.device;
   }
   private readonly tables;
+  private valueCheck?: ValueSupport;
   private generation = 0;
 
   constructor(options: ReferenceOptions = {}) {
@@ -87,8 +91,13 @@ export class ReferenceDriver implements Hal {
   async describe(_opts?: CallOptions): Promise<DescribeResponse> {
     return {
       identity: { vendor: 'xpuhal', model: 'reference-sim', driver: 'reference', serial: 'sim-0', halVersion: HAL_VERSION, pipelineVersion: 'reference-1' },
-      capabilities: {
-        tables: tableCapabilities(this.tables, (t) => this.device.store.count(t)),
+      capabilities: { ...this.capabilities(), tables: tableCapabilities(this.tables, (t) => this.device.store.count(t)) },
+    };
+  }
+
+  /** Everything declared but the tables (whose usage changes). */
+  private capabilities(): Capabilities {
+    return {
         atomicityModes: [...REFERENCE_ATOMICITY],
         features: [...REFERENCE_FEATURES],
         conntrack: {
@@ -103,10 +112,8 @@ export class ReferenceDriver implements Hal {
         notes: [
           'Tables marked "applied to packets: no" (IPsec, TLS) are stored, read back and digested, but the reference walk does not act on them yet.',
           'Shapers serve queue 0 of each port only: there is no traffic classifier yet. Policers are color-blind.',
-          'ICMP errors RELATED to a connection pass without policy but are not reverse-translated (their quoted header keeps the post-NAT addresses).',
           'Frames must be addressed to the ingress port\'s MAC (the device is the endpoints\' L3 gateway); ARP is not answered.',
         ],
-      },
     };
   }
 
@@ -162,17 +169,10 @@ export class ReferenceDriver implements Hal {
     });
   }
 
-  /** hal-spec §5.4 step 4: actions the datapath cannot carry out are refused, never approximated. */
+  /** hal-spec §5.4 step 4: values the datapath cannot carry out are refused, never approximated. */
   private supportStatus(u: ValidUpdate): UpdateStatus | undefined {
-    if (u.type === 'DELETE') return undefined;
-    const at = `updates[${u.index}].entry.${u.member}`;
-    if (u.member === 'policer' && u.body.colorAware) {
-      return statusOf('UNIMPLEMENTED', 'FEATURE_UNSUPPORTED', 'color-aware policers are not supported: this device declares qos.colorAware false', `${at}.colorAware`);
-    }
-    if (u.member === 'flowLog' && ((u.body.ipfixCollectors as unknown[] | undefined)?.length ?? 0) > 0) {
-      return statusOf('UNIMPLEMENTED', 'FEATURE_UNSUPPORTED', 'IPFIX export is not supported: this device declares telemetry.ipfixExport false', `${at}.ipfixCollectors`);
-    }
-    return undefined;
+    this.valueCheck ??= valueSupport({ ...this.capabilities(), tables: tableCapabilities(this.tables, () => 0) });
+    return this.valueCheck(u);
   }
 
   async read(req: ReadRequest): Promise<EntryRecord[]> {

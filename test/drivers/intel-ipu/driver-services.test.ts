@@ -27,7 +27,7 @@ const SERVICES: Update[] = [
   ins('backendGroup', { id: 'web', members: [{ ip: '10.1.0.1', port: 8080, weight: 2 }, { ip: '10.1.0.3', port: 8080, state: 'MEMBER_TERMINATING' }, { ip: '10.1.0.2', port: 8080, weight: 1 }] }),
   ins('backendGroup', { id: 'none', members: [] }),
   ins('service', { vip: VIP, protocol: 6, port: 80, balance: { backendGroupId: 'web' } }),
-  ins('service', { vip: VIP, protocol: 17, port: 53, balance: { backendGroupId: 'none', whenEmpty: 'WHEN_EMPTY_DROP', affinityTimeoutS: 30 } }),
+  ins('service', { vip: VIP, protocol: 17, port: 53, balance: { backendGroupId: 'none', whenEmpty: 'WHEN_EMPTY_DROP' } }),
   ins('service', { vip: VIP, protocol: 6, port: 443, reject: {} }),
   ins('service', { vrf: 3, vip: VIP, protocol: 6, port: 444, drop: {} }),
   ins('serviceSource', { vip: VIP, protocol: 6, port: 80, source: '198.51.100.0/24', allow: {} }),
@@ -215,6 +215,9 @@ describe('intel-ipu driver: services', () => {
           ins('backendGroup', { id: 'big', members: big }),
           del('backendGroup', { id: 'web' }),
           ins('service', { vip: VIP, protocol: 6, port: 81, balance: { backendGroupId: 'missing' } }),
+          // Not stored and ignored: the program has no affinity table and no SNAT.
+          ins('service', { vip: VIP, protocol: 6, port: 82, balance: { backendGroupId: 'web', affinityTimeoutS: 30 } }),
+          ins('service', { vip: VIP, protocol: 6, port: 83, balance: { backendGroupId: 'web', snatMode: 'SNAT_MASQUERADE' } }),
         ],
       }),
     );
@@ -224,6 +227,8 @@ describe('intel-ipu driver: services', () => {
       ['RESOURCE_EXHAUSTED', 'GROUP_TOO_LARGE', 'updates[2].entry.backendGroup.members'],
       ['FAILED_PRECONDITION', 'OBJECT_IN_USE', 'updates[3].entry.backendGroup'],
       ['NOT_FOUND', 'REFERENCE_MISSING', 'updates[4].entry.service.balance.backendGroupId'],
+      ['UNIMPLEMENTED', 'FEATURE_UNSUPPORTED', 'updates[5].entry.service.balance.affinityTimeoutS'],
+      ['UNIMPLEMENTED', 'FEATURE_UNSUPPORTED', 'updates[6].entry.service.balance.snatMode'],
     ]);
     const after = await hal.getState();
     expect([after.digest, after.generation]).to.deep.equal([before.digest, before.generation]);

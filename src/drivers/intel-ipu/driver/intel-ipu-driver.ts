@@ -18,6 +18,8 @@ import {
   statusOf,
   tableByName,
   tableCapabilities,
+  valueSupport,
+  type ValueSupport,
   type CallOptions,
   type CaptureRequest,
   type CaptureResponse,
@@ -300,11 +302,11 @@ export class IntelIpuDriver implements Hal {
   private support(u: ValidUpdate): UpdateStatus | undefined {
     const path = `updates[${u.index}].entry.${u.member}`;
     if (!this.tables[u.table.name]) return statusOf('UNIMPLEMENTED', 'TABLE_UNSUPPORTED', `table ${u.table.name} is not offloaded by this program`, path);
-    if (u.type !== 'DELETE' && u.member === 'acl' && u.body.action === 'ACL_REJECT') {
-      return statusOf('UNIMPLEMENTED', 'ACTION_UNSUPPORTED', 'ACL_REJECT needs feature ACL_REJECT, which this device does not declare', `${path}.action`);
-    }
-    return undefined;
+    // The shared value checks (ACL_REJECT, affinity, SNAT modes, ...) against what describe() declares.
+    this.valueCheck ??= valueSupport({ tables: tableCapabilities(this.tables, () => 0), features: [...IPU_FEATURES], conntrack: { supported: false }, crypto: {}, qos: {}, telemetry: { perEntryCounters: true } });
+    return this.valueCheck(u);
   }
+  private valueCheck?: ValueSupport;
 
   /**
    * `configured`: ports with a port_config entry once the batch's earlier updates
