@@ -93,7 +93,24 @@ describe('wire: request decoding', () => {
     }
     expect(carried).to.be.greaterThan(300);
     expect(refused).to.be.greaterThan(50);
-    expect(encodeStrict(halType('WriteRequest'), { updates: [{ type: 'INSERT', entry: { route: { prefix: '10.0.0.0/8', drop: {} } } }] })).to.not.equal(null);
+    const wr = halType('WriteRequest');
+    const route = { prefix: '10.0.0.0/8', drop: {} };
+    expect(encodeStrict(wr, { updates: [{ type: 'INSERT', entry: { route } }] })).to.not.equal(null);
+    // Each rule on its own, on an otherwise clean request: two oneof members (at two depths), an unknown
+    // field, a wrong JS type, an integer outside its wire type, an inherited property.
+    const notCarried: unknown[] = [
+      { updates: [{ type: 'INSERT', entry: { route, neighbor: { ip: '10.0.0.1', mac: '02:00:00:00:00:01' } } }] },
+      { updates: [{ type: 'INSERT', entry: { route: { ...route, nexthopId: 'nh' } } }] },
+      { updates: [{ type: 'INSERT', entry: { route: { ...route, colour: 'red' } } }] },
+      { updates: [{ type: 'INSERT', entry: { route: { ...route, vrf: '1' } } }] },
+      { updates: [{ type: 'INSERT', entry: { route: { ...route, vrf: 2 ** 32 } } }] },
+      { updates: [{ type: 'INSERT', entry: Object.create({ route }) }] },
+      { updates: { 0: { type: 'INSERT', entry: { route } } } },
+    ];
+    for (const [i, req] of notCarried.entries()) {
+      expect(unrepresentable(wr, req), `case ${i}`).to.not.equal(null);
+      expect(encodeStrict(wr, req), `case ${i}`).to.equal(null);
+    }
   });
 
   it('repeated enums decode packed and unpacked; unknown enum numbers stay numbers; empty and 32-bit-plus values', () => {
