@@ -9,6 +9,7 @@ import { HalError } from '../hal/errors.js';
 import {
   KubeConfig,
   LiveSource,
+  LiveSync,
   NodeAdapter,
   ProxyHealth,
   ServiceHealthServers,
@@ -18,11 +19,12 @@ import {
   nodeEligible,
   planHealthChecks,
   startProxyHealthServer,
+  type ClusterState,
   type OverlayMode,
 } from '../k8s-adapter/index.js';
 import { openEndpoint } from './conformance-endpoint.js';
 import { loadNodeConfigFile } from './k8s-run-config.js';
-import { ClusterSim, completeCluster, type ProbeResult, type ProbeSpec, type Verdict } from './k8s-simulate.js';
+import { ClusterSim, completeCluster, type HalFactory, type ProbeResult, type ProbeSpec, type Verdict } from './k8s-simulate.js';
 import { renderTable } from './text-table.js';
 
 interface ProbesFile {
@@ -51,18 +53,52 @@ function readProbes(path: string): ProbesFile {
 export interface SimulateReport {
   readonly driver: string;
   readonly overlay: OverlayMode;
-  readonly nodes: { node: string; converged: boolean; entries: number; error?: string }[];
+  readonly nodes: { node: string; converged: boolean; entries: number; error?: string; endpoint?: string }[];
   readonly problems: string[];
   readonly notes: string[];
   readonly matrices: { protocol: string; port: number; pods: string[]; rows: string[]; cells: ProbeResult[] }[];
   readonly probes: ProbeResult[];
 }
 
-export async function runSimulate(opts: { manifests: string; probes: string; driver: string; nodes?: number; overlay: OverlayMode }): Promise<SimulateReport> {
+export interface SimulateOptions {
+  readonly manifests: string;
+  readonly probes: string;
+  readonly driver: string;
+  readonly nodes?: number;
+  readonly overlay: OverlayMode;
+  /** "NODE=HOST:PORT": that node's device is a served HAL (xpuhal serve) reached over gRPC with mTLS. */
+  readonly endpoint?: readonly string[];
+  readonly tlsDir?: string;
+  readonly client?: string;
+  readonly serverName?: string;
+}
+
+/** --endpoint NODE=HOST:PORT values, checked against the cluster's nodes. */
+function parseEndpoints(values: readonly string[], nodes: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const v of values) {
+    const m = /^([^=]+)=(.+:[0-9]{1,5})$/.exec(v);
+    if (!m) throw new Error(`--endpoint "${v}": expected NODE=HOST:PORT`);
+    if (!nodes.includes(m[1])) throw new Error(`--endpoint "${v}": the cluster has no node "${m[1]}" (nodes: ${nodes.join(', ')})`);
+    if (out.has(m[1])) throw new Error(`--endpoint "${v}": node "${m[1]}" given twice`);
+    out.set(m[1], m[2]);
+  }
+  return out;
+}
+
+export async function runSimulate(opts: SimulateOptions): Promise<SimulateReport> {
   const loaded = loadManifests(opts.manifests);
   const probes = readProbes(opts.probes);
   const completed = completeCluster(loaded.state, opts.nodes);
-  const sim = await ClusterSim.create(completed.state, { driver: opts.driver, overlay: opts.overlay, nodes: opts.nodes });
+  const endpoints = parseEndpoints(opts.endpoint ?? [], completed.state.nodes.map((n) => n.metadata.name!));
+  // Nodes named by --endpoint get a RemoteHal to that server; the others the driver, in process.
+  const registry = builtinRegistry();
+  const halFactory: HalFactory = async (node, o): Promise<Hal> => {
+    const ep = endpoints.get(node);
+    if (!ep) return registry.create(opts.driver, o);
+    return (await openEndpoint(ep, { tlsDir: opts.tlsDir, client: opts.client ?? 'controller', serverName: opts.serverName })).open();
+  };
+  const sim = await ClusterSim.create(completed.state, { driver: opts.driver, overlay: opts.overlay, nodes: opts.nodes, halFactory });
   try {
     const nodes = await sim.program();
     const problems = [...loaded.problems, ...sim.nodes.flatMap((n) => n.desired.problems.map((p) => ({ ...p, object: `${n.name}: ${p.object}` })))].map((p) => `${p.object}: ${p.message}`);
@@ -89,7 +125,8 @@ export async function runSimulate(opts: { manifests: string; probes: string; dri
     }
     const results: ProbeResult[] = [];
     for (const p of probes.probes ?? []) results.push(await sim.probe(p));
-    return { driver: opts.driver, overlay: opts.overlay, nodes, problems, notes, matrices, probes: results };
+    const where = nodes.map((n) => ({ ...n, ...(endpoints.has(n.node) ? { endpoint: endpoints.get(n.node)! } : {}) }));
+    return { driver: opts.driver, overlay: opts.overlay, nodes: where, problems, notes, matrices, probes: results };
   } finally {
     await sim.close();
   }
@@ -98,7 +135,7 @@ export async function runSimulate(opts: { manifests: string; probes: string; dri
 export function formatSimulate(r: SimulateReport): string {
   const out: string[] = [];
   out.push(`cluster: ${r.nodes.length} node(s) on driver "${r.driver}", overlay ${r.overlay}`);
-  for (const n of r.nodes) out.push(`  ${n.node}: ${n.converged ? 'programmed (digest matches)' : `NOT converged: ${n.error}`}, ${n.entries} entries written`);
+  for (const n of r.nodes) out.push(`  ${n.node}${n.endpoint ? ` (served at ${n.endpoint})` : ''}: ${n.converged ? 'programmed (digest matches)' : `NOT converged: ${n.error}`}, ${n.entries} entries written`);
   for (const p of r.problems) out.push(`problem: ${p}`);
   for (const n of r.notes) out.push(`note: ${n}`);
   for (const m of r.matrices) {
@@ -188,30 +225,45 @@ export async function runCommand(opts: RunOptions): Promise<void> {
   const health = new ProxyHealth({ timeoutMs: 2 * Math.max(1, opts.resync) * 1000 });
   const hcServers = opts.healthCheckNodePorts ? new ServiceHealthServers({ host: opts.healthAddress, serviceProxyHealthy: () => health.status().healthy, log }) : undefined;
   let lastProblems = '';
-  const sync = () => {
-    health.queued();
-    const state = source.snapshot();
-    health.setNodeEligible(nodeEligible(state.nodes.find((n) => n.metadata.name === opts.node)));
-    if (hcServers) {
-      const plan = planHealthChecks(state, opts.node, config.proxyName);
+  // Health check listeners follow the cluster once per burst of events, not per event.
+  let checksQueued = false;
+  const planChecks = () => {
+    if (!hcServers || checksQueued) return;
+    checksQueued = true;
+    setImmediate(() => {
+      checksQueued = false;
+      const plan = planHealthChecks(source.snapshot(), opts.node, config.proxyName);
       const problems = plan.problems.join('\n');
       if (problems && problems !== lastProblems) for (const p of plan.problems) log(`health check: ${p}`);
       lastProblems = problems;
       void hcServers.update(plan.checks);
-    }
-    void adapter.sync(state).then(
-      (r) => {
-        if (r.converged) health.updated();
-        log(`sync: ${r.converged ? 'converged' : `NOT converged (${r.error})`}; +${r.inserts} ~${r.modifies} -${r.deletes}${r.fullResync ? ' (full read)' : ''}`);
-      },
-      (e: unknown) => log(`sync failed: ${String(e)}`),
-    );
+    });
   };
-  const source = new LiveSource({ kubeConfig: kc, onChange: sync, log });
+  // Every pass (change or resync) also refreshes health and the health-check servers.
+  const tracked = {
+    sync: (state: ClusterState) => {
+      health.queued();
+      health.setNodeEligible(nodeEligible(state.nodes.find((n) => n.metadata.name === opts.node)));
+      planChecks();
+      return adapter.sync(state);
+    },
+  };
+  // A pass on every change and a resync at least every --resync seconds (repairs foreign writes).
+  const live = new LiveSync({
+    adapter: tracked,
+    snapshot: () => source.snapshot(),
+    resyncMs: Math.max(1, opts.resync) * 1000,
+    log,
+    onResult: (r, why) => {
+      if (r.converged) health.updated();
+      log(`sync: ${r.converged ? 'converged' : `NOT converged (${r.error})`}; +${r.inserts} ~${r.modifies} -${r.deletes}${r.fullResync ? ' (full read)' : ''}${why === 'resync' ? ' (resync timer)' : ''}`);
+    },
+  });
+  const source = new LiveSource({ kubeConfig: kc, onChange: () => live.changed(), log });
   const healthz = opts.healthzPort ? await startProxyHealthServer(health, opts.healthAddress, opts.healthzPort) : undefined;
   await adapter.watchFlowRecords();
   await source.start();
-  const resync = setInterval(sync, Math.max(1, opts.resync) * 1000);
+  live.start();
   const server = opts.metricsPort
     ? createServer((req, res) => {
         if (req.url !== '/metrics') return void res.writeHead(404).end();
@@ -224,7 +276,7 @@ export async function runCommand(opts: RunOptions): Promise<void> {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
-  clearInterval(resync);
+  live.stop();
   server?.close();
   await healthz?.close();
   await hcServers?.close();

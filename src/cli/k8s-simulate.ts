@@ -29,7 +29,17 @@ export interface SimulateOptions {
   readonly hostPorts?: number;
   /** Topology zone of every node (topology hints). */
   readonly zone?: string;
+  /**
+   * Where each node's device comes from (default: `driver` from the built-in
+   * registry, in process). A factory may return a RemoteHal to a served device:
+   * the adapters and the fabric use only the Hal interface, so the cluster runs
+   * unchanged over gRPC. ClusterSim.close() closes every Hal it was given.
+   */
+  readonly halFactory?: HalFactory;
 }
+
+/** Makes the device for one node (called once per node, in node order). */
+export type HalFactory = (node: string, opts: { readonly hostPorts: number }) => Promise<Hal>;
 
 export type Verdict = 'allowed' | 'denied' | 'rejected' | 'dropped' | 'no-route' | 'left-cluster';
 
@@ -122,10 +132,11 @@ export class ClusterSim {
 
   static async create(state: ClusterState, opts: SimulateOptions): Promise<ClusterSim> {
     const registry = builtinRegistry();
+    const factory: HalFactory = opts.halFactory ?? ((_node, o) => registry.create(opts.driver, o));
     const nodes: SimNode[] = [];
     for (const n of state.nodes) {
       const name = n.metadata.name!;
-      const hal = await registry.create(opts.driver, { hostPorts: opts.hostPorts ?? 16 });
+      const hal = await factory(name, { hostPorts: opts.hostPorts ?? 16 });
       const ports = (await hal.listPorts()).ports ?? [];
       const hostPorts = ports.filter((p) => p.role === 'HOST').map((p) => p.id!);
       const uplink = ports.find((p) => p.role === 'UPLINK')?.id ?? 'uplink0';

@@ -32,6 +32,10 @@ export function registerK8sCommand(program: Command): void {
     .option('-d, --driver <name>', 'driver for every node', 'reference')
     .option('--nodes <n>', 'nodes to synthesize when the manifests define none', (v) => Number.parseInt(v, 10))
     .option('--overlay <mode>', 'vxlan | geneve | direct', overlay, 'direct')
+    .option('--endpoint <node=host:port...>', "a node's device served by `xpuhal serve` (gRPC, mutual TLS) instead of --driver in process; repeatable")
+    .option('--tls-dir <dir>', 'mTLS material for --endpoint, as made by `xpuhal certs init`')
+    .option('--client <name>', 'client certificate in --tls-dir for --endpoint; its role must be controller', 'controller')
+    .option('--server-name <name>', 'name to check the server certificates against (default: the endpoint host; localhost for loopback)')
     .addHelpText(
       'after',
       [
@@ -41,9 +45,11 @@ export function registerK8sCommand(program: Command): void {
         '',
         'Example:',
         '  xpuhal k8s simulate --manifests examples/k8s/two-node --probes examples/k8s/two-node-probes.yaml',
+        '  xpuhal k8s simulate --manifests examples/k8s/two-node --probes examples/k8s/two-node-probes.yaml \\',
+        '      --endpoint node-1=127.0.0.1:50051 --endpoint node-2=127.0.0.1:50052 --tls-dir certs',
       ].join('\n'),
     )
-    .action(async (opts: { manifests: string; probes: string; driver: string; nodes?: number; overlay: OverlayMode }, cmd: Command) => {
+    .action(async (opts: { manifests: string; probes: string; driver: string; nodes?: number; overlay: OverlayMode; endpoint?: string[]; tlsDir?: string; client: string; serverName?: string }, cmd: Command) => {
       const { runSimulate, formatSimulate } = await commands();
       const report = await runSimulate(opts);
       if (cmd.optsWithGlobals().json) return printJson(report);

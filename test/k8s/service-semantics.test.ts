@@ -3,16 +3,18 @@
 //    documented semantics (hal-spec §2: member choice, whenEmpty, source ranges,
 //    SNAT modes) — an independent reading of what the device must then do;
 // 2. as packets through a two-node simulated cluster, on drivers that declare
-//    the service features (SERVICE_LB, SNAT, HAIRPIN, ...). The reference driver
-//    declares them when its walk applies services; until then part 2 checks that
-//    the driver honestly does not declare them.
+//    the service features (SERVICE_LB, SNAT, HAIRPIN, ...), once with the devices
+//    in process and once with each device behind its own gRPC server (mutual TLS)
+//    and the adapters and fabric using RemoteHals — the same cases, unchanged.
 import { expect } from 'chai';
 import { ReferenceDriver } from '../../src/drivers/reference/index.js';
 import { REFERENCE_FEATURES } from '../../src/drivers/reference/capabilities.js';
 import { prefixContainsAddress } from '../../src/k8s-adapter/ip-math.js';
 import { compile, nodeConfig, type ClusterState, type Pod } from '../../src/k8s-adapter/index.js';
 import { ip as canonicalIp, type BackendGroupEntry, type ServiceEntry, type ServiceSourceEntry } from '../../src/hal/index.js';
-import { ClusterSim } from '../../src/cli/k8s-simulate.js';
+import { ClusterSim, type HalFactory } from '../../src/cli/k8s-simulate.js';
+import { RemoteHal } from '../../src/wire/index.js';
+import { serve, type Served } from '../wire/wire-fixtures.js';
 import { SERVICE_CASES, XA, XB, YA, type ServiceCase, type ServiceFlow } from './cases/service-cases.js';
 
 const EXTERNAL_CLIENT = '203.0.113.9';
@@ -126,47 +128,65 @@ describe('k8s adapter: service semantics', function () {
     });
 
     // Defined only when the driver declares the features (the test above holds it to that).
-    for (const c of NEEDED.every((f) => features.includes(f)) ? SERVICE_CASES : []) {
-      it(c.name, async function () {
-        const sim = await ClusterSim.create(serviceWorld(c), { driver: 'reference', overlay: 'direct', zone: c.zone });
-        try {
-          const programmed = await sim.program();
-          expect(programmed.every((p) => p.converged), JSON.stringify(programmed)).to.equal(true);
-          for (const f of c.flows) {
-            const n = f.flows ?? 1;
-            const seen = new Set<string>();
-            const label = `${f.from} -> ${f.dst}:${f.port}/${f.protocol}`;
-            for (let i = 0; i < n; i++) {
-              const r = await sim.probe({ from: f.from === 'external' ? `external:${EXTERNAL_CLIENT}` : f.from, to: f.dst, protocol: f.protocol, port: f.port, sport: 40000 + i });
-              switch (f.expect.outcome) {
-                case 'delivered':
-                  expect(r.verdict, `${label}: ${r.dropReason}`).to.equal('allowed');
-                  seen.add(r.reached!);
-                  if (f.expect.source) expect(r.seenSource, label).to.equal(f.expect.source === 'node' ? '192.168.10.1' : clientIp(f));
-                  break;
-                case 'reject':
-                  expect(r.verdict, label).to.equal('rejected');
-                  break;
-                case 'drop':
-                  expect(r.verdict, label).to.be.oneOf(['no-route', 'dropped']);
-                  break;
-                case 'unserviced':
-                  expect(r.reached ?? '', label).to.not.match(/:8080$/);
-                  break;
-                case 'denied':
-                  expect([r.verdict, r.policy], label).to.deep.equal(['denied', f.expect.policy]);
-                  break;
+    // Twice, with the same data: every node's device in process, and every node's
+    // device served by its own HalServer on loopback with mutual TLS, the adapter and
+    // the fabric holding RemoteHals to them.
+    for (const transport of ['in process', 'over gRPC (mTLS)'] as const) {
+      describe(transport, () => {
+        for (const c of NEEDED.every((f) => features.includes(f)) ? SERVICE_CASES : []) {
+          it(c.name, async function () {
+            const served: Served[] = [];
+            const halFactory: HalFactory | undefined =
+              transport === 'in process'
+                ? undefined
+                : async (_node, o) => {
+                    const s = await serve(new ReferenceDriver({ hostPorts: o.hostPorts }));
+                    served.push(s);
+                    return s.client('ctl');
+                  };
+            const sim = await ClusterSim.create(serviceWorld(c), { driver: 'reference', overlay: 'direct', zone: c.zone, ...(halFactory ? { halFactory } : {}) });
+            try {
+              if (transport !== 'in process') expect(sim.nodes.map((n) => n.hal instanceof RemoteHal)).to.deep.equal([true, true]);
+              const programmed = await sim.program();
+              expect(programmed.every((p) => p.converged), JSON.stringify(programmed)).to.equal(true);
+              for (const f of c.flows) {
+                const n = f.flows ?? 1;
+                const seen = new Set<string>();
+                const label = `${f.from} -> ${f.dst}:${f.port}/${f.protocol}`;
+                for (let i = 0; i < n; i++) {
+                  const r = await sim.probe({ from: f.from === 'external' ? `external:${EXTERNAL_CLIENT}` : f.from, to: f.dst, protocol: f.protocol, port: f.port, sport: 40000 + i });
+                  switch (f.expect.outcome) {
+                    case 'delivered':
+                      expect(r.verdict, `${label}: ${r.dropReason}`).to.equal('allowed');
+                      seen.add(r.reached!);
+                      if (f.expect.source) expect(r.seenSource, label).to.equal(f.expect.source === 'node' ? '192.168.10.1' : clientIp(f));
+                      break;
+                    case 'reject':
+                      expect(r.verdict, label).to.equal('rejected');
+                      break;
+                    case 'drop':
+                      expect(r.verdict, label).to.be.oneOf(['no-route', 'dropped']);
+                      break;
+                    case 'unserviced':
+                      expect(r.reached ?? '', label).to.not.match(/:8080$/);
+                      break;
+                    case 'denied':
+                      expect([r.verdict, r.policy], label).to.deep.equal(['denied', f.expect.policy]);
+                      break;
+                  }
+                }
+                if (f.expect.outcome === 'delivered') {
+                  if (f.expect.sticky) {
+                    expect(seen.size, label).to.equal(1);
+                    expect(f.expect.backends).to.include([...seen][0]);
+                  } else expect([...seen].sort(), label).to.deep.equal([...f.expect.backends].sort());
+                }
               }
+            } finally {
+              await sim.close();
+              for (const s of served) await s.close();
             }
-            if (f.expect.outcome === 'delivered') {
-              if (f.expect.sticky) {
-                expect(seen.size, label).to.equal(1);
-                expect(f.expect.backends).to.include([...seen][0]);
-              } else expect([...seen].sort(), label).to.deep.equal([...f.expect.backends].sort());
-            }
-          }
-        } finally {
-          await sim.close();
+          });
         }
       });
     }

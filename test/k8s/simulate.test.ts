@@ -6,6 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runSimulate } from '../../src/cli/k8s-commands.js';
+import { ReferenceDriver } from '../../src/drivers/reference/index.js';
+import { serve, tlsDir } from '../wire/wire-fixtures.js';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
 const MANIFESTS = join(ROOT, 'examples/k8s/two-node');
@@ -46,5 +48,22 @@ describe('k8s simulate: a two-node cluster behind a simulated fabric', function 
     const bad = run('k8s', 'simulate', '--manifests', MANIFESTS, '--probes', PROBES, '--overlay', 'carrier-pigeon');
     expect(bad.status).to.equal(1);
     expect(bad.stderr).to.match(/--overlay must be vxlan, geneve or direct/);
+  });
+
+  it('--endpoint: each node\'s device served over gRPC with mutual TLS gives the same matrix', async () => {
+    const devices = [new ReferenceDriver({ hostPorts: 16 }), new ReferenceDriver({ hostPorts: 16 })];
+    const served = await Promise.all(devices.map((d) => serve(d)));
+    try {
+      const r = await runSimulate({ manifests: MANIFESTS, probes: PROBES, driver: 'reference', overlay: 'direct', endpoint: served.map((s, i) => `node-${i + 1}=127.0.0.1:${s.port}`), tlsDir: tlsDir(), client: 'ctl' });
+      expect(r.nodes.map((n) => [n.node, n.converged, n.endpoint])).to.deep.equal(served.map((s, i) => [`node-${i + 1}`, true, `127.0.0.1:${s.port}`]));
+      expect(r.matrices[0].rows).to.deep.equal(EXPECTED);
+      // The served devices hold what the adapters wrote over the wire.
+      for (const d of devices) expect((await d.read({ tables: ['endpoint'] })).length).to.be.greaterThan(0);
+      const bad = (endpoint: string[]) => runSimulate({ manifests: MANIFESTS, probes: PROBES, driver: 'reference', overlay: 'direct', endpoint, tlsDir: tlsDir(), client: 'ctl' }).then(() => 'ok', (e: Error) => e.message);
+      expect(await bad(['node-9=127.0.0.1:1'])).to.equal('--endpoint "node-9=127.0.0.1:1": the cluster has no node "node-9" (nodes: node-1, node-2)');
+      expect(await bad(['node-1'])).to.equal('--endpoint "node-1": expected NODE=HOST:PORT');
+    } finally {
+      for (const s of served) await s.close();
+    }
   });
 });

@@ -7,9 +7,16 @@
 // Usage: xpuhal-k8s-testenv --dir DIR
 // Prints "READY <kubeconfig path>" on stdout once /readyz answers; runs until SIGTERM
 // or SIGINT, or until stdin closes (so a test runner that dies takes it down too).
+// Started again on the same DIR it is the same cluster restarted: etcd keeps its
+// data, and the certificates and ports are reused, so clients holding the old
+// kubeconfig reconnect (as to a restarted control plane). With --compact-history
+// etcd's history is compacted to its current revision before the apiserver starts,
+// as its periodic compaction would have done: any watch resuming from an older
+// resourceVersion then gets 410 Gone, whether the watch cache or etcd serves it.
 package main
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -28,8 +35,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/server/v3/embed"
 	"k8s.io/kubernetes/cmd/kube-apiserver/app"
 
@@ -40,11 +50,12 @@ import (
 func main() {
 	dir := flag.String("dir", "", "state directory (certificates, etcd data, kubeconfig)")
 	watchStdin := flag.Bool("exit-on-stdin-close", true, "exit when stdin reaches EOF")
+	compact := flag.Bool("compact-history", false, "compact etcd to its current revision before starting the apiserver")
 	flag.Parse()
 	if *dir == "" {
 		fail(fmt.Errorf("--dir is required"))
 	}
-	if err := run(*dir, *watchStdin); err != nil {
+	if err := run(*dir, *watchStdin, *compact); err != nil {
 		fail(err)
 	}
 }
@@ -54,16 +65,16 @@ func fail(err error) {
 	os.Exit(1)
 }
 
-func run(dir string, watchStdin bool) error {
+func run(dir string, watchStdin, compact bool) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	pki, err := writePKI(filepath.Join(dir, "pki"))
+	pki, err := loadOrWritePKI(filepath.Join(dir, "pki"))
 	if err != nil {
 		return fmt.Errorf("generating certificates: %w", err)
 	}
 
-	ports, err := freePorts(3)
+	ports, err := loadOrPickPorts(filepath.Join(dir, "ports"), 3)
 	if err != nil {
 		return err
 	}
@@ -76,6 +87,16 @@ func run(dir string, watchStdin bool) error {
 		return fmt.Errorf("starting etcd: %w", err)
 	}
 	defer etcd.Close()
+	if compact {
+		rev := etcd.Server.KV().Rev()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		_, err := etcd.Server.Compact(ctx, &etcdserverpb.CompactionRequest{Revision: rev, Physical: true})
+		cancel()
+		if err != nil {
+			return fmt.Errorf("compacting etcd to revision %d: %w", rev, err)
+		}
+		fmt.Fprintf(os.Stderr, "xpuhal-k8s-testenv: etcd history compacted to revision %d\n", rev)
+	}
 
 	cmd := app.NewAPIServerCommand()
 	cmd.SetArgs([]string{
@@ -213,8 +234,54 @@ func freePorts(n int) ([]int, error) {
 	return ports, nil
 }
 
+// loadOrPickPorts reuses the ports a previous run on this directory recorded, else
+// picks free ones and records them.
+func loadOrPickPorts(path string, n int) ([]int, error) {
+	if data, err := os.ReadFile(path); err == nil {
+		var ports []int
+		for _, f := range strings.Fields(string(data)) {
+			p, err := strconv.Atoi(f)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+			ports = append(ports, p)
+		}
+		if len(ports) == n {
+			return ports, nil
+		}
+	}
+	ports, err := freePorts(n)
+	if err != nil {
+		return nil, err
+	}
+	text := fmt.Sprint(ports)
+	return ports, os.WriteFile(path, []byte(strings.Trim(text, "[]")+"\n"), 0o600)
+}
+
 type pkiFiles struct {
 	caCert, servingCert, servingKey, adminCert, adminKey, saKey string
+}
+
+// loadOrWritePKI keeps the certificates of a previous run on this directory.
+func loadOrWritePKI(dir string) (*pkiFiles, error) {
+	f := pkiPaths(dir)
+	for _, p := range []string{f.caCert, f.servingCert, f.servingKey, f.adminCert, f.adminKey, f.saKey} {
+		if _, err := os.Stat(p); err != nil {
+			return writePKI(dir)
+		}
+	}
+	return f, nil
+}
+
+func pkiPaths(dir string) *pkiFiles {
+	return &pkiFiles{
+		caCert:      filepath.Join(dir, "ca.crt"),
+		servingCert: filepath.Join(dir, "apiserver.crt"),
+		servingKey:  filepath.Join(dir, "apiserver.key"),
+		adminCert:   filepath.Join(dir, "admin.crt"),
+		adminKey:    filepath.Join(dir, "admin.key"),
+		saKey:       filepath.Join(dir, "sa.key"),
+	}
 }
 
 // writePKI makes a CA, a serving certificate for 127.0.0.1/localhost, an admin client
@@ -242,14 +309,7 @@ func writePKI(dir string) (*pkiFiles, error) {
 		return nil, err
 	}
 	caCert, _ := x509.ParseCertificate(caDER)
-	f := &pkiFiles{
-		caCert:      filepath.Join(dir, "ca.crt"),
-		servingCert: filepath.Join(dir, "apiserver.crt"),
-		servingKey:  filepath.Join(dir, "apiserver.key"),
-		adminCert:   filepath.Join(dir, "admin.crt"),
-		adminKey:    filepath.Join(dir, "admin.key"),
-		saKey:       filepath.Join(dir, "sa.key"),
-	}
+	f := pkiPaths(dir)
 	if err := writePEM(f.caCert, "CERTIFICATE", caDER); err != nil {
 		return nil, err
 	}

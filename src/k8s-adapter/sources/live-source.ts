@@ -1,21 +1,25 @@
-// The live source: client-node informers on Pods, Services, EndpointSlices
-// (discovery.k8s.io/v1), NetworkPolicies, Namespaces and Nodes. Each informer
-// lists, then watches from the list's resourceVersion; on 410 Gone client-node's
-// ListWatch relists by itself (resourceVersion reset). Any other watch error
-// stops an informer: we restart it after a backoff, which relists. onChange fires
-// once every informer has listed, then after every event (callers coalesce), and
-// snapshot() is the current cache.
+// The live source: client-node ListWatches (its informers) on Pods, Services,
+// EndpointSlices (discovery.k8s.io/v1), NetworkPolicies, Namespaces and Nodes.
+// Each lists, then watches from the list's resourceVersion, with bookmarks
+// requested (BookmarkWatch), so the resourceVersion it resumes from keeps moving
+// even when the resource is quiet. A watch that ends resumes from there; on 410
+// Gone (the server no longer has that version: compacted, or a restarted
+// apiserver's watch cache) ListWatch relists, and objects missing from the new
+// list are delivered as deletes. Any other error stops a ListWatch: we restart it
+// after a backoff, and it resumes (or, if the version is gone by then, relists).
+// onChange fires once every informer has listed, then after every event (callers
+// coalesce), and snapshot() is the current cache.
 import {
   CoreV1Api,
   DiscoveryV1Api,
   KubeConfig,
+  ListWatch,
   NetworkingV1Api,
-  makeInformer,
-  type Informer,
+  type KubernetesListObject,
   type KubernetesObject,
-  type ObjectCache,
 } from '@kubernetes/client-node';
 import type { ClusterState, EndpointSlice, Namespace, NetworkPolicy, Node, Pod, Service } from '../cluster-state.js';
+import { BookmarkWatch, emptyWatchStats, type WatchStats } from './bookmark-watch.js';
 import { KNOWN_KINDS, shapeProblem } from './object-shape.js';
 
 export interface LiveSourceOptions {
@@ -25,13 +29,20 @@ export interface LiveSourceOptions {
   /** Restart delay after a watch error, doubling to maxRestartMs (default 200 ms .. 10 s). */
   readonly restartMs?: number;
   readonly maxRestartMs?: number;
+  /**
+   * Server-side timeout of each watch request (default: random 5–10 min, as
+   * client-go). The apiserver sends a bookmark about 2 s before it, and about
+   * every minute; a watch that times out resumes from the newest version.
+   */
+  readonly watchTimeoutSeconds?: number;
 }
 
-type Kind = 'Namespace' | 'Pod' | 'Service' | 'EndpointSlice' | 'NetworkPolicy' | 'Node';
+export type Kind = 'Namespace' | 'Pod' | 'Service' | 'EndpointSlice' | 'NetworkPolicy' | 'Node';
 
 interface Watched {
   readonly kind: Kind;
-  readonly informer: Informer<KubernetesObject> & ObjectCache<KubernetesObject>;
+  readonly informer: ListWatch<KubernetesObject>;
+  readonly stats: WatchStats;
   failures: number;
   timer?: NodeJS.Timeout;
 }
@@ -48,16 +59,22 @@ export class LiveSource {
     const core = kc.makeApiClient(CoreV1Api);
     const discovery = kc.makeApiClient(DiscoveryV1Api);
     const networking = kc.makeApiClient(NetworkingV1Api);
-    const add = (kind: Kind, path: string, list: () => Promise<{ items: KubernetesObject[]; metadata?: { resourceVersion?: string } }>) => {
-      const informer = makeInformer<KubernetesObject>(kc, path, list as never);
-      this.watched.push({ kind, informer, failures: 0 });
+    const add = (kind: Kind, path: string, list: () => Promise<unknown>) => {
+      const stats = emptyWatchStats();
+      const counted = () => {
+        stats.lists++;
+        return list() as Promise<KubernetesListObject<KubernetesObject>>;
+      };
+      const watch = new BookmarkWatch(kc, stats, opts.watchTimeoutSeconds, opts.log);
+      const informer = new ListWatch<KubernetesObject>(path, watch, counted, false);
+      this.watched.push({ kind, informer, stats, failures: 0 });
     };
-    add('Namespace', '/api/v1/namespaces', () => core.listNamespace() as never);
-    add('Node', '/api/v1/nodes', () => core.listNode() as never);
-    add('Pod', '/api/v1/pods', () => core.listPodForAllNamespaces() as never);
-    add('Service', '/api/v1/services', () => core.listServiceForAllNamespaces() as never);
-    add('EndpointSlice', '/apis/discovery.k8s.io/v1/endpointslices', () => discovery.listEndpointSliceForAllNamespaces() as never);
-    add('NetworkPolicy', '/apis/networking.k8s.io/v1/networkpolicies', () => networking.listNetworkPolicyForAllNamespaces() as never);
+    add('Namespace', '/api/v1/namespaces', () => core.listNamespace());
+    add('Node', '/api/v1/nodes', () => core.listNode());
+    add('Pod', '/api/v1/pods', () => core.listPodForAllNamespaces());
+    add('Service', '/api/v1/services', () => core.listServiceForAllNamespaces());
+    add('EndpointSlice', '/apis/discovery.k8s.io/v1/endpointslices', () => discovery.listEndpointSliceForAllNamespaces());
+    add('NetworkPolicy', '/apis/networking.k8s.io/v1/networkpolicies', () => networking.listNetworkPolicyForAllNamespaces());
     for (const w of this.watched) {
       const changed = () => {
         this.stats.events++;
@@ -88,13 +105,23 @@ export class LiveSource {
     const base = this.opts.restartMs ?? 200;
     const delay = Math.min(this.opts.maxRestartMs ?? 10_000, base * 2 ** w.failures);
     w.failures++;
-    this.opts.log?.(`live source: ${w.kind} watch failed (${describe(err)}); relisting in ${delay} ms`);
+    this.opts.log?.(`live source: ${w.kind} watch failed (${describe(err)}); resuming in ${delay} ms`);
     clearTimeout(w.timer);
     w.timer = setTimeout(() => {
       if (this.stopped) return;
       this.stats.restarts++;
       w.informer.start().catch((e: unknown) => this.restart(w, e));
     }, delay);
+  }
+
+  /** Per resource: lists, watches, bookmarks, 410s, and the versions watches started from. */
+  watchStats(): Record<Kind, Readonly<WatchStats>> {
+    return Object.fromEntries(this.watched.map((w) => [w.kind, { ...w.stats }])) as Record<Kind, WatchStats>;
+  }
+
+  /** The resourceVersion each ListWatch would resume from. */
+  resourceVersions(): Record<Kind, string> {
+    return Object.fromEntries(this.watched.map((w) => [w.kind, w.informer.latestResourceVersion()])) as Record<Kind, string>;
   }
 
   /** The cached objects; objects whose shape is wrong are left out (and logged once per call). */
