@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prefix, type Update } from '../src/hal/index.js';
-import { RemoteHal, certsInit, clientCredentials, clientFiles } from '../src/wire/index.js';
+import * as grpc from '@grpc/grpc-js';
+import { RemoteHal, ReloadableServerCredentials, certsInit, clientCredentials, clientFiles } from '../src/wire/index.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -79,6 +80,43 @@ function line(label: string, ops: number, m: ReturnType<Meter['stop']>): void {
   console.log(`${label.padEnd(52)} ${(ops / m.secs).toFixed(0).padStart(10)} entries/s  (${ops} in ${m.secs.toFixed(3)} s; ${cpu})`);
 }
 
+/**
+ * The floor under the single-write figures: a bare grpc-js unary call (64-byte echo,
+ * no HAL) over the same mTLS credentials, client and server in this process. What the
+ * HAL adds is the difference; what this costs is grpc-js, HTTP/2 and TLS on this machine.
+ */
+export async function grpcEchoBaseline(dir: string): Promise<void> {
+  const same = (b: Buffer) => b;
+  const def = { echo: { path: '/bench.Echo/Echo', requestStream: false, responseStream: false, requestSerialize: same, requestDeserialize: same, responseSerialize: same, responseDeserialize: same } };
+  const server = new grpc.Server();
+  server.addService(def, { echo: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => cb(null, call.request) });
+  const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', new ReloadableServerCredentials(dir), (e, p) => (e ? rej(e) : res(p))));
+  const Client = grpc.makeGenericClientConstructor(def, 'Echo');
+  const client = new Client(`127.0.0.1:${port}`, clientCredentials(clientFiles(dir, 'bench')), { 'grpc.ssl_target_name_override': 'localhost' }) as unknown as {
+    echo(b: Buffer, cb: (e: Error | null, v?: Buffer) => void): void;
+    close(): void;
+  };
+  const call = () => new Promise<void>((res, rej) => client.echo(Buffer.alloc(64), (e) => (e ? rej(e) : res())));
+  try {
+    for (let i = 0; i < 500; i++) await call();
+    const n = 5_000;
+    const samples: number[] = [];
+    const c = process.cpuUsage();
+    for (let i = 0; i < n; i++) {
+      const t = process.hrtime.bigint();
+      await call();
+      samples.push(Number(process.hrtime.bigint() - t) / 1e3);
+    }
+    const cu = process.cpuUsage(c);
+    samples.sort((a, b) => a - b);
+    const q = (p: number) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))].toFixed(1);
+    console.log(`${'bare grpc-js unary echo, mTLS, one process'.padEnd(52)} p50 ${q(0.5)} µs  p90 ${q(0.9)} µs  p99 ${q(0.99)} µs  (CPU per call, both sides: ${((cu.user + cu.system) / n).toFixed(0)} µs)`);
+  } finally {
+    client.close();
+    server.forceShutdown();
+  }
+}
+
 export async function wireBench(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'xpuhal-bench-'));
   try {
@@ -106,6 +144,7 @@ export async function wireBench(): Promise<void> {
         `${'HAL single write latency, over mTLS (loopback)'.padEnd(52)} p50 ${q(0.5)} µs  p90 ${q(0.9)} µs  p99 ${q(0.99)} µs  (CPU per call: client ${cpu.clientCpuUs.toFixed(0)} µs, server ${cpu.serverCpuUs.toFixed(0)} µs)`,
       );
     });
+    await grpcEchoBaseline(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -7,6 +7,9 @@ import type { ValidUpdate } from './write-validation.js';
 
 const nonZero = (o: unknown): boolean => !!o && Object.values(o as Record<string, unknown>).some((v) => typeof v === 'number' && v !== 0);
 
+/** Members with values that depend on a capability; every other update passes untouched. */
+const CHECKED = new Set(['acl', 'service', 'policer', 'ctZone', 'ipsecSa', 'tlsSession', 'flowLog']);
+
 export type ValueSupport = (u: ValidUpdate) => UpdateStatus | undefined;
 
 /**
@@ -19,17 +22,18 @@ export type ValueSupport = (u: ValidUpdate) => UpdateStatus | undefined;
 export function valueSupport(caps: Capabilities): ValueSupport {
   const applied = new Set((caps.tables ?? []).filter((t) => t.appliedToPackets).map((t) => t.name));
   const features = new Set(caps.features ?? []);
-  return (u) => (u.type === 'DELETE' || !applied.has(u.table.name) ? undefined : check(u, caps, features));
+  return (u) => (u.type === 'DELETE' || !CHECKED.has(u.member) || !applied.has(u.table.name) ? undefined : check(u, caps, features));
 }
 
 function check(u: ValidUpdate, caps: Capabilities, features: ReadonlySet<string>): UpdateStatus | undefined {
-  const at = `updates[${u.index}].entry.${u.member}`;
+  // The path is built only for a refusal: this runs for every update of every write.
+  const at = () => `updates[${u.index}].entry.${u.member}`;
   const b = u.body as Record<string, unknown>;
-  const refuse = (field: string, message: string) => statusOf('UNIMPLEMENTED', 'FEATURE_UNSUPPORTED', message, `${at}.${field}`);
+  const refuse = (field: string, message: string) => statusOf('UNIMPLEMENTED', 'FEATURE_UNSUPPORTED', message, `${at()}.${field}`);
   switch (u.member) {
     case 'acl':
       if (b.action === 'ACL_REJECT' && !features.has('ACL_REJECT')) {
-        return statusOf('UNIMPLEMENTED', 'ACTION_UNSUPPORTED', 'ACL_REJECT needs feature ACL_REJECT, which this device does not declare', `${at}.action`);
+        return statusOf('UNIMPLEMENTED', 'ACTION_UNSUPPORTED', 'ACL_REJECT needs feature ACL_REJECT, which this device does not declare', `${at()}.action`);
       }
       return undefined;
     case 'service': {

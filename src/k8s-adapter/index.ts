@@ -1,7 +1,7 @@
 // The Kubernetes adapter: cluster state in, HAL state out. Imports only src/hal.
 export * from './cluster-state.js';
 export * from './node-config.js';
-export { compile, desiredEntries, entryKey, MANAGED_TABLES, type DesiredState, type ManagedTable } from './compile/compiler.js';
+export { compile, Compiler, DesiredState, desiredEntries, entryKey, MANAGED_TABLES, type ManagedTable } from './compile/compiler.js';
 export type { Problem } from './compile/context.js';
 export { endpointIdOf, podMac, PORT_ANNOTATION } from './compile/endpoints.js';
 export { loadManifests, parseManifests, type LoadedManifests, type OfflineOptions } from './sources/offline-source.js';

@@ -5,8 +5,9 @@
 import type { Event, Hal, Subscription } from '../hal/index.js';
 import { isHalError } from '../hal/index.js';
 import type { ClusterState } from './cluster-state.js';
-import { TRIGGER_TIME_ANNOTATION, objectKey } from './cluster-state.js';
-import { compile, type DesiredState } from './compile/compiler.js';
+import { TRIGGER_TIME_ANNOTATION } from './cluster-state.js';
+import type { EndpointSlice } from './cluster-state.js';
+import { Compiler, type DesiredState } from './compile/compiler.js';
 import { AdapterMetrics } from './metrics.js';
 import type { NodeConfig } from './node-config.js';
 import { Reconciler, type ReconcileResult } from './reconcile/reconciler.js';
@@ -23,6 +24,8 @@ export interface NodeAdapterOptions {
 
 export interface SyncResult extends ReconcileResult {
   readonly desired: DesiredState;
+  /** Milliseconds spent compiling (wall clock; the reconciler's share is in `timings`). */
+  readonly compileMs: number;
   /** network_programming_duration_seconds observations of this pass. */
   readonly programmingSeconds: readonly number[];
 }
@@ -30,16 +33,22 @@ export interface SyncResult extends ReconcileResult {
 export class NodeAdapter {
   readonly metrics: AdapterMetrics;
   readonly reconciler: Reconciler;
+  /** Keeps per-object results between passes: a pass costs what changed. */
+  readonly compiler: Compiler;
   private readonly startedMs: number;
   private readonly seenTriggers = new Map<string, string>();
   private running: Promise<SyncResult> | undefined;
   private pending: ClusterState | undefined;
   private flowSub: Subscription | undefined;
   private lastProblems = '';
+  private lastProblemList: readonly unknown[] | undefined;
+  /** EndpointSlices changed since the last converged pass (undefined: deleted). */
+  private readonly unobserved = new Map<string, EndpointSlice | undefined>();
 
   constructor(private readonly opts: NodeAdapterOptions) {
     this.metrics = opts.metrics ?? new AdapterMetrics({ node: opts.config.nodeName });
     this.reconciler = new Reconciler({ hal: opts.hal, metrics: this.metrics, log: opts.log, sleep: opts.sleep });
+    this.compiler = new Compiler(opts.config);
     this.startedMs = (opts.now ?? Date.now)();
   }
 
@@ -64,14 +73,20 @@ export class NodeAdapter {
   }
 
   private async pass(state: ClusterState): Promise<SyncResult> {
-    const desired = compile(state, this.opts.config);
-    this.metrics.problems.set(desired.problems.length);
-    const text = desired.problems.map((p) => `${p.object}: ${p.message}`).join('\n');
-    if (text && text !== this.lastProblems) for (const p of desired.problems) this.opts.log?.(`problem: ${p.object}: ${p.message}`);
-    this.lastProblems = text;
+    const t0 = performance.now();
+    const desired = this.compiler.compile(state);
+    const compileMs = performance.now() - t0;
+    for (const c of this.compiler.lastPass?.sliceChanges ?? []) this.unobserved.set(c.key, c.after);
+    if (desired.problems !== this.lastProblemList) {
+      this.lastProblemList = desired.problems;
+      this.metrics.problems.set(desired.problems.length);
+      const text = desired.problems.map((p) => `${p.object}: ${p.message}`).join('\n');
+      if (text && text !== this.lastProblems) for (const p of desired.problems) this.opts.log?.(`problem: ${p.object}: ${p.message}`);
+      this.lastProblems = text;
+    }
     const r = await this.reconciler.reconcile(desired);
-    const programmingSeconds = r.converged ? this.observeTriggers(state) : [];
-    return { ...r, desired, programmingSeconds };
+    const programmingSeconds = r.converged ? this.observeTriggers() : [];
+    return { ...r, desired, compileMs, programmingSeconds };
   }
 
   /**
@@ -79,13 +94,15 @@ export class NodeAdapter {
    * programmed pass, the time from that trigger to now. Triggers older than the
    * adapter are not our latency and are only remembered.
    */
-  private observeTriggers(state: ClusterState): number[] {
+  private observeTriggers(): number[] {
     const now = (this.opts.now ?? Date.now)();
     const out: number[] = [];
-    const live = new Set<string>();
-    for (const s of state.endpointSlices) {
-      const key = objectKey(s.metadata);
-      live.add(key);
+    // Only slices changed since the last programmed pass can carry a new trigger time.
+    for (const [key, s] of this.unobserved) {
+      if (!s) {
+        this.seenTriggers.delete(key);
+        continue;
+      }
       const t = s.metadata.annotations?.[TRIGGER_TIME_ANNOTATION];
       if (!t || this.seenTriggers.get(key) === t) continue;
       this.seenTriggers.set(key, t);
@@ -95,7 +112,7 @@ export class NodeAdapter {
       this.metrics.programmingDuration.observe(secs);
       out.push(secs);
     }
-    for (const k of this.seenTriggers.keys()) if (!live.has(k)) this.seenTriggers.delete(k);
+    this.unobserved.clear();
     return out;
   }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ReferenceDriver } from '../../src/drivers/reference/index.js';
 import { HalError, type Hal, type WriteRequest } from '../../src/hal/index.js';
-import { AdapterMetrics, Reconciler, compile, deriveEndpointSlices, diffStates, digestOf, loadManifests, nodeConfig, removedUdpBackends, type ClusterState } from '../../src/k8s-adapter/index.js';
+import { AdapterMetrics, Compiler, Reconciler, compile, deriveEndpointSlices, diffStates, digestOf, loadManifests, nodeConfig, removedUdpBackends, type ClusterState } from '../../src/k8s-adapter/index.js';
 
 const EXAMPLE = join(fileURLToPath(import.meta.url), '..', '..', '..', 'examples', 'k8s', 'two-node');
 const cfg = nodeConfig({ nodeName: 'node-1', hostPorts: Array.from({ length: 16 }, (_, i) => `host${i}`) });
@@ -70,6 +70,31 @@ describe('k8s adapter: reconciler', () => {
     expect(last.atomicity).to.equal('DATAPLANE_ATOMIC');
     expect(last.updates!.map((u) => `${u.type} ${Object.keys(u.entry!)[0]}`)).to.deep.equal(['DELETE route', 'DELETE nexthop', 'DELETE tunnel']);
     expect(last.expectedGeneration).to.equal(1);
+  });
+
+  it('follows its own writes: an EndpointSlice change is one MODIFY of one backend group, with no read of the device', async () => {
+    const reads: unknown[] = [];
+    const inner = new ReferenceDriver({ hostPorts: 16 });
+    const hal = new Proxy(flaky(inner, []), {
+      get(target, prop, recv) {
+        if (prop === 'read') return async (req: never) => (reads.push(req), inner.read(req));
+        return Reflect.get(target, prop, recv);
+      },
+    });
+    const compiler = new Compiler(cfg);
+    const rec = new Reconciler({ hal });
+    await rec.reconcile(compiler.compile(base));
+    expect(reads).to.have.length(1);
+    const web = base.endpointSlices.findIndex((s) => s.metadata.labels?.['kubernetes.io/service-name'] === 'web');
+    const moved = { ...base.endpointSlices[web], endpoints: base.endpointSlices[web].endpoints!.slice(1) };
+    const next: ClusterState = { ...base, endpointSlices: base.endpointSlices.map((s, i) => (i === web ? moved : s)) };
+    const r = await rec.reconcile(compiler.compile(next));
+    expect([r.converged, r.fullResync, r.inserts, r.modifies, r.deletes, reads.length]).to.deep.equal([true, false, 0, 1, 0, 1]);
+    expect(hal.writes[hal.writes.length - 1].updates!.map((u) => `${u.type} ${Object.keys(u.entry!)[0]}`)).to.deep.equal(['MODIFY backendGroup']);
+    // The device holds what a fresh compile of the new state gives.
+    expect((await inner.getState()).digest).to.equal(r.expectedDigest);
+    const owned = (await new ReferenceDriver({ hostPorts: 16 }).read({})).map((x) => x.entry!);
+    expect(r.expectedDigest).to.equal(digestOf([...owned, ...Object.values(compile(next, cfg).tables).flat()]));
   });
 
   it('retries transient failures with backoff and converges', async () => {

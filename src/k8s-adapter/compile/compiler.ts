@@ -1,68 +1,100 @@
 // The compiler: a pure, deterministic function from cluster state and one node's
 // configuration to the HAL state that node's device should hold. Every entry is
 // passed through the HAL's own validation (checkUpdate) and returned in canonical
-// form, so the reconciler can compare it byte for byte with what Read returns.
-import { checkUpdate, entryParts, keyString, type TableEntry } from '../../hal/index.js';
+// form, so the reconciler can compare it with what Read returns.
+//
+// `compile(state, config)` is the pure function; `Compiler` gives the same
+// result for each state it is handed but keeps its work between calls, so a
+// change costs what the changed objects cost (incremental.ts).
+import { entryParts, keyString, type TableEntry } from '../../hal/index.js';
 import type { ClusterState } from '../cluster-state.js';
 import type { NodeConfig } from '../node-config.js';
-import { buildContext, type Problem } from './context.js';
-import { compileEndpoints } from './endpoints.js';
-import { compileNetworkPolicies } from './network-policy.js';
-import { compileRouting } from './routing.js';
-import { compileServices } from './services.js';
+import type { Problem } from './context.js';
+import { tablesOf, type CompiledEntry, type DesiredStore } from './desired.js';
+import { IncrementalCompiler, type CompilePass } from './incremental.js';
 
 /** The tables the adapter owns; it never touches any other (ports, zones, QoS, crypto). */
 export const MANAGED_TABLES = ['endpoint', 'nexthop', 'tunnel', 'tunnel_term', 'route', 'backend_group', 'service', 'service_source', 'acl', 'snat', 'flow_log'] as const;
 export type ManagedTable = (typeof MANAGED_TABLES)[number];
 
-export interface DesiredState {
+const MASK = (1n << 256n) - 1n;
+
+/**
+ * One version of the desired state. It reads the compiler's live map: the
+ * current version directly, an older one through the map's journal (the last
+ * 32 versions); `tables` is built on first use.
+ */
+export class DesiredState {
+  private cachedTables: Record<ManagedTable, TableEntry[]> | undefined;
+  private cachedEntries: CompiledEntry[] | undefined;
+
+  constructor(
+    readonly store: DesiredStore,
+    readonly version: number,
+    /** Objects that were reported and skipped (or partly skipped). */
+    readonly problems: readonly Problem[],
+    /** Things done on purpose that an operator may want to know (skipped services, ...). */
+    readonly notes: readonly string[],
+  ) {}
+
+  /** Whether this is the compiler's latest version (the reconciler then reads the live map). */
+  get current(): boolean {
+    return this.version === this.store.version;
+  }
+
+  /** Every desired entry of this version. */
+  compiled(): readonly CompiledEntry[] {
+    if (this.current) return [...this.store.entries()];
+    this.cachedEntries ??= this.store.entriesAt(this.version);
+    if (!this.cachedEntries) throw new Error(`desired state version ${this.version} is too old to read (the compiler is at ${this.store.version})`);
+    return this.cachedEntries;
+  }
+
+  get size(): number {
+    return this.current ? this.store.size : this.compiled().length;
+  }
+
+  /** Sum of the record hashes of the entries in these tables (hal-spec §9.2's S, before the final hash). */
+  hashSum(tables: ReadonlySet<string>): bigint {
+    let sum = 0n;
+    if (this.current) for (const t of tables) sum += this.store.tableSum(t);
+    else for (const e of this.compiled()) if (tables.has(e.table)) sum += e.hash;
+    return sum & MASK;
+  }
+
   /** Canonical entries per managed table, sorted by key. */
-  readonly tables: Readonly<Record<ManagedTable, readonly TableEntry[]>>;
-  /** Objects that were reported and skipped (or partly skipped). */
-  readonly problems: readonly Problem[];
-  /** Things done on purpose that an operator may want to know (skipped services, ...). */
-  readonly notes: readonly string[];
+  get tables(): Readonly<Record<ManagedTable, readonly TableEntry[]>> {
+    this.cachedTables ??= tablesOf(MANAGED_TABLES, this.compiled());
+    return this.cachedTables;
+  }
+
+  toJSON(): unknown {
+    return { tables: this.tables, problems: this.problems, notes: this.notes };
+  }
+}
+
+/** The compiler for one node, keeping per-object results between calls. */
+export class Compiler {
+  private readonly inner: IncrementalCompiler;
+  private last: CompilePass | undefined;
+
+  constructor(readonly config: NodeConfig) {
+    this.inner = new IncrementalCompiler(config);
+  }
+
+  compile(state: ClusterState): DesiredState {
+    this.last = this.inner.compile(state);
+    return new DesiredState(this.inner.store, this.last.version, this.last.problems, this.last.notes);
+  }
+
+  /** What the last compile saw change among EndpointSlices. */
+  get lastPass(): CompilePass | undefined {
+    return this.last;
+  }
 }
 
 export function compile(state: ClusterState, config: NodeConfig): DesiredState {
-  const ctx = buildContext(state, config);
-  const policy = compileNetworkPolicies(ctx);
-  const endpoints = compileEndpoints(ctx, policy.isolation);
-  const services = compileServices(ctx);
-  const routing = compileRouting(ctx);
-  const raw: Record<ManagedTable, TableEntry[]> = {
-    endpoint: endpoints,
-    nexthop: routing.nexthop,
-    tunnel: routing.tunnel,
-    tunnel_term: routing.tunnelTerm,
-    route: routing.route,
-    backend_group: services.backendGroup,
-    service: services.service,
-    service_source: services.serviceSource,
-    acl: policy.acl,
-    snat: routing.snat,
-    // Flow records for both verdicts, so denied and allowed flows name their policy.
-    flow_log: [{ flowLog: { recordAllowed: true, recordDenied: true } } as TableEntry],
-  };
-  const tables = {} as Record<ManagedTable, TableEntry[]>;
-  for (const t of MANAGED_TABLES) tables[t] = canonicalize(t, raw[t], ctx.problems);
-  return { tables, problems: ctx.problems, notes: ctx.notes };
-}
-
-/** Validates, canonicalizes, removes duplicate keys (first wins) and sorts by key. */
-function canonicalize(table: string, entries: readonly TableEntry[], problems: Problem[]): TableEntry[] {
-  const byKey = new Map<string, TableEntry>();
-  for (const e of entries) {
-    const checked = checkUpdate({ type: 'INSERT', entry: e }, 0);
-    if (!checked.ok) {
-      // A compiler bug or an input the checks above missed: report, never write it.
-      problems.push({ object: `${table} entry`, message: `${checked.status.reason}: ${checked.status.message} (${JSON.stringify(e)})` });
-      continue;
-    }
-    const { update } = checked;
-    if (!byKey.has(update.key)) byKey.set(update.key, { [update.member]: update.body } as TableEntry);
-  }
-  return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, e]) => e);
+  return new Compiler(config).compile(state);
 }
 
 /** The key of a canonical entry ("table" + key fields), for diffing. */

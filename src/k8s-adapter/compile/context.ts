@@ -2,7 +2,7 @@
 // their addresses, namespaces with their labels, this node's addresses, and the
 // problem list (bad objects are reported and skipped, never half-applied).
 import { createHash } from 'node:crypto';
-import type { ClusterState, Node, Pod } from '../cluster-state.js';
+import type { Namespace, Node, Pod } from '../cluster-state.js';
 import { NAMESPACE_NAME_LABEL, objectKey } from '../cluster-state.js';
 import { canonicalAddress, familyOf, type Family } from '../ip-math.js';
 import type { NodeConfig } from '../node-config.js';
@@ -24,14 +24,8 @@ export interface PodInfo {
   readonly local: boolean;
 }
 
-export interface CompileContext {
-  readonly state: ClusterState;
-  readonly config: NodeConfig;
-  readonly problems: Problem[];
-  readonly notes: string[];
-  /** Pods that have addresses and are not finished, sorted by key; hostNetwork pods excluded. */
-  readonly pods: readonly PodInfo[];
-  readonly namespaceLabels: ReadonlyMap<string, Readonly<Record<string, string>>>;
+/** What the compiler derives from this node's Node object (changes rarely; every service depends on it). */
+export interface NodeEnv {
   readonly node: Node | undefined;
   /** This node's InternalIP per family (the tunnel and SNAT source). */
   readonly nodeIp: Partial<Record<Family, string>>;
@@ -85,37 +79,37 @@ function nodeAddressesOf(node: Node | undefined): { nodeIp: Partial<Record<Famil
   return { nodeIp, all };
 }
 
-export function buildContext(state: ClusterState, config: NodeConfig): CompileContext {
-  const problems: Problem[] = [];
-  const pods: PodInfo[] = [];
-  for (const pod of state.pods) {
-    const key = objectKey(pod.metadata ?? {});
-    if (!pod.metadata?.name || !pod.metadata.namespace) {
-      report({ problems }, 'Pod', key || '(unnamed)', 'metadata.name and metadata.namespace are required');
-      continue;
-    }
-    if (pod.spec?.hostNetwork) continue;
-    const phase = pod.status?.phase;
-    if (phase === 'Succeeded' || phase === 'Failed') continue;
-    const ips = podIps(pod);
-    if (!ips.length) continue;
-    const nodeName = pod.spec?.nodeName ?? '';
-    pods.push({ pod, key, namespace: pod.metadata.namespace, labels: pod.metadata.labels ?? {}, ips, nodeName, local: nodeName === config.nodeName });
-  }
-  pods.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+/**
+ * A pod as the compiler sees it, or why it is left out: null for pods that carry
+ * no traffic of their own (hostNetwork, finished, no address yet), a problem for
+ * malformed ones.
+ */
+export function podInfoOf(pod: Pod, config: NodeConfig): PodInfo | Problem | null {
+  const key = objectKey(pod.metadata ?? {});
+  if (!pod.metadata?.name || !pod.metadata.namespace) return { object: `Pod ${key || '(unnamed)'}`, message: 'metadata.name and metadata.namespace are required' };
+  if (pod.spec?.hostNetwork) return null;
+  const phase = pod.status?.phase;
+  if (phase === 'Succeeded' || phase === 'Failed') return null;
+  const ips = podIps(pod);
+  if (!ips.length) return null;
+  const nodeName = pod.spec?.nodeName ?? '';
+  return { pod, key, namespace: pod.metadata.namespace, labels: pod.metadata.labels ?? {}, ips, nodeName, local: nodeName === config.nodeName };
+}
 
-  const namespaceLabels = new Map<string, Readonly<Record<string, string>>>();
-  for (const ns of state.namespaces) {
-    const name = ns.metadata?.name;
-    if (!name) continue;
-    // The API server sets this label on every namespace; manifests may omit it.
-    namespaceLabels.set(name, { ...(ns.metadata.labels ?? {}), [NAMESPACE_NAME_LABEL]: name });
-  }
-  for (const p of pods) if (!namespaceLabels.has(p.namespace)) namespaceLabels.set(p.namespace, { [NAMESPACE_NAME_LABEL]: p.namespace });
+export function isPodInfo(x: PodInfo | Problem | null): x is PodInfo {
+  return !!x && 'pod' in x;
+}
 
-  const node = state.nodes.find((n) => n.metadata?.name === config.nodeName);
+/** A namespace's labels; the API server sets kubernetes.io/metadata.name on every namespace, manifests may omit it. */
+export function namespaceLabelsOf(ns: Namespace): Readonly<Record<string, string>> {
+  return { ...(ns.metadata.labels ?? {}), [NAMESPACE_NAME_LABEL]: ns.metadata.name ?? '' };
+}
+
+export function nodeEnvOf(nodes: Iterable<Node>, config: NodeConfig): NodeEnv {
+  let node: Node | undefined;
+  for (const n of nodes) if (n.metadata?.name === config.nodeName) node = node ?? n;
   const { nodeIp, all } = nodeAddressesOf(node);
-  return { state, config, problems, notes: [], pods, namespaceLabels, node, nodeIp, nodeAddresses: all };
+  return { node, nodeIp, nodeAddresses: all };
 }
 
 export { nodeAddressesOf };

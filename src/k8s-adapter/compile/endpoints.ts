@@ -3,7 +3,8 @@
 // hash so adding or removing other pods never moves a pod to another port.
 import type { TableEntry } from '../../hal/index.js';
 import { familyOf, makeEntry, parseIp } from '../../hal/index.js';
-import { halId, report, stableHash, type CompileContext, type PodInfo } from './context.js';
+import type { NodeConfig } from '../node-config.js';
+import { halId, report, stableHash, type PodInfo, type Problem } from './context.js';
 
 export const PORT_ANNOTATION = 'xpuhal.dev/port';
 
@@ -18,53 +19,53 @@ export function podMac(pod: PodInfo): string {
   return ['0a', '58', ...tail.map((b) => b.toString(16).padStart(2, '0'))].join(':');
 }
 
-export function podPort(ctx: CompileContext, pod: PodInfo): string | null {
-  const hostPorts = ctx.config.hostPorts;
+export function podPort(config: NodeConfig, pod: PodInfo, problems: Problem[]): string | null {
+  const hostPorts = config.hostPorts;
   const wanted = pod.pod.metadata.annotations?.[PORT_ANNOTATION];
   if (wanted) {
     if (hostPorts.includes(wanted)) return wanted;
-    report(ctx, 'Pod', pod.key, `annotation ${PORT_ANNOTATION}="${wanted}" names no host port of this device; using the hashed port`);
+    report({ problems }, 'Pod', pod.key, `annotation ${PORT_ANNOTATION}="${wanted}" names no host port of this device; using the hashed port`);
   }
   if (!hostPorts.length) return null;
   return hostPorts[stableHash(pod.key) % hostPorts.length];
 }
 
 export interface Isolation {
-  readonly ingress: ReadonlySet<string>;
-  readonly egress: ReadonlySet<string>;
+  readonly ingress: boolean;
+  readonly egress: boolean;
 }
 
-export function compileEndpoints(ctx: CompileContext, isolation: Isolation): TableEntry[] {
+/**
+ * One local pod's endpoint entries. `takenBy` names, for an address another pod
+ * holds (the first by namespace/name keeps it), that pod; such addresses are
+ * reported and skipped.
+ */
+export function compilePodEndpoints(config: NodeConfig, pod: PodInfo, isolation: Isolation, takenBy: (ip: string) => string | undefined, problems: Problem[]): TableEntry[] {
   const out: TableEntry[] = [];
-  const owner = new Map<string, string>();
-  for (const pod of ctx.pods) {
-    if (!pod.local) continue;
-    const portId = podPort(ctx, pod);
-    if (!portId) {
-      report(ctx, 'Pod', pod.key, 'the device has no HOST port to attach it to');
+  const portId = podPort(config, pod, problems);
+  if (!portId) {
+    report({ problems }, 'Pod', pod.key, 'the device has no HOST port to attach it to');
+    return out;
+  }
+  const endpointId = endpointIdOf(pod);
+  const mac = podMac(pod);
+  for (const ip of pod.ips) {
+    const prev = takenBy(ip);
+    if (prev) {
+      report({ problems }, 'Pod', pod.key, `address ${ip} is already used by pod ${prev}; skipped`);
       continue;
     }
-    const endpointId = endpointIdOf(pod);
-    const mac = podMac(pod);
-    for (const ip of pod.ips) {
-      const prev = owner.get(ip);
-      if (prev) {
-        report(ctx, 'Pod', pod.key, `address ${ip} is already used by pod ${prev}; skipped`);
-        continue;
-      }
-      owner.set(ip, pod.key);
-      out.push(
-        makeEntry('endpoint', {
-          vrf: ctx.config.vrf,
-          ip,
-          portId,
-          mac,
-          endpointId,
-          ...(isolation.ingress.has(endpointId) ? { isolatedIngress: true } : {}),
-          ...(isolation.egress.has(endpointId) ? { isolatedEgress: true } : {}),
-        }),
-      );
-    }
+    out.push(
+      makeEntry('endpoint', {
+        vrf: config.vrf,
+        ip,
+        portId,
+        mac,
+        endpointId,
+        ...(isolation.ingress ? { isolatedIngress: true } : {}),
+        ...(isolation.egress ? { isolatedEgress: true } : {}),
+      }),
+    );
   }
   return out;
 }

@@ -19,8 +19,8 @@ import type { LabelSelector, NetworkPolicy, NetworkPolicyIngressRule, NetworkPol
 import { objectKey } from '../cluster-state.js';
 import { hostPrefix, normalizePrefix, prefixContainsAddress, subtractPrefixes } from '../ip-math.js';
 import { selectorMatches, selectorProblem } from '../label-selector.js';
-import { report, type CompileContext, type PodInfo } from './context.js';
-import { endpointIdOf, type Isolation } from './endpoints.js';
+import type { PodInfo } from './context.js';
+import { endpointIdOf } from './endpoints.js';
 
 export const PROTOCOL_NUMBERS: Readonly<Record<string, number>> = { TCP: 6, UDP: 17, SCTP: 132 };
 /** Policies take priorities downward from here; the isolation deny sits at 1. */
@@ -34,17 +34,12 @@ interface PortMatch {
 }
 
 /** A resolved peer: a prefix, and the pod behind it when there is one (for named ports). */
-interface PeerTarget {
+export interface PeerTarget {
   readonly prefix?: string;
   readonly pod?: PodInfo;
 }
 
-export interface PolicyResult {
-  readonly acl: TableEntry[];
-  readonly isolation: Isolation;
-}
-
-function validatePolicy(np: NetworkPolicy): string | null {
+export function validatePolicy(np: NetworkPolicy): string | null {
   const spec = np.spec;
   if (!spec) return 'spec is required';
   const sel = selectorProblem(spec.podSelector, 'spec.podSelector');
@@ -101,35 +96,88 @@ export function ingressPeers(rule: NetworkPolicyIngressRule): readonly NetworkPo
   return rule.from ?? (rule as { _from?: readonly NetworkPolicyPeer[] })._from;
 }
 
-function policyTypes(np: NetworkPolicy): { ingress: boolean; egress: boolean } {
+export function policyTypes(np: NetworkPolicy): { ingress: boolean; egress: boolean } {
   const types = np.spec?.policyTypes;
   if (types && types.length) return { ingress: types.includes('Ingress'), egress: types.includes('Egress') };
   // The API's default: Ingress always, Egress when the policy has egress rules.
   return { ingress: true, egress: (np.spec?.egress ?? []).length > 0 };
 }
 
-function selectedPods(ctx: CompileContext, namespace: string, selector: LabelSelector | undefined): PodInfo[] {
-  const sel = selector ?? {};
-  return ctx.pods.filter((p) => p.namespace === namespace && selectorMatches(sel, p.labels));
+/**
+ * The pods and namespaces policies are evaluated against. `pods` lists every pod
+ * that has addresses (all nodes); peer results are cached per peer until a pod or
+ * namespace changes, because many policies name the same peers.
+ */
+export interface PolicyWorld {
+  podsIn(namespace: string): Iterable<PodInfo>;
+  allPods(): Iterable<PodInfo>;
+  namespaceLabels(namespace: string): Readonly<Record<string, string>>;
+  readonly peerCache: Map<string, PeerTarget[]>;
 }
 
-function peerTargets(ctx: CompileContext, policyNs: string, peer: NetworkPolicyPeer): PeerTarget[] {
+function selectedPods(world: PolicyWorld, namespace: string, selector: LabelSelector | undefined): PodInfo[] {
+  const sel = selector ?? {};
+  const out: PodInfo[] = [];
+  for (const p of world.podsIn(namespace)) if (selectorMatches(sel, p.labels)) out.push(p);
+  return out;
+}
+
+function peerTargets(world: PolicyWorld, policyNs: string, peer: NetworkPolicyPeer): PeerTarget[] {
+  // The policy's namespace matters only without a namespaceSelector.
+  const cacheKey = `${peer.namespaceSelector || peer.ipBlock ? '' : policyNs}|${JSON.stringify(peer)}`;
+  const hit = world.peerCache.get(cacheKey);
+  if (hit) return hit;
+  const out: PeerTarget[] = [];
   if (peer.ipBlock) {
     const cidr = normalizePrefix(peer.ipBlock.cidr)!;
-    const prefixes = subtractPrefixes(cidr, (peer.ipBlock.except ?? []).map((e) => normalizePrefix(e)!));
-    return prefixes.map((prefix) => ({ prefix }));
+    for (const prefix of subtractPrefixes(cidr, (peer.ipBlock.except ?? []).map((e) => normalizePrefix(e)!))) out.push({ prefix });
+  } else {
+    const podSel = peer.podSelector ?? {};
+    const nsSel = peer.namespaceSelector;
+    const nsOk = new Map<string, boolean>();
+    const candidates = nsSel ? world.allPods() : world.podsIn(policyNs);
+    for (const p of candidates) {
+      if (nsSel) {
+        let ok = nsOk.get(p.namespace);
+        if (ok === undefined) nsOk.set(p.namespace, (ok = selectorMatches(nsSel, world.namespaceLabels(p.namespace))));
+        if (!ok) continue;
+      }
+      if (!selectorMatches(podSel, p.labels)) continue;
+      for (const ip of p.ips) out.push({ prefix: hostPrefix(ip), pod: p });
+    }
   }
-  const nsMatch = (ns: string) => {
-    if (!peer.namespaceSelector) return ns === policyNs;
-    return selectorMatches(peer.namespaceSelector, ctx.namespaceLabels.get(ns));
-  };
-  const podSel = peer.podSelector ?? {};
-  const out: PeerTarget[] = [];
-  for (const p of ctx.pods) {
-    if (!nsMatch(p.namespace) || !selectorMatches(podSel, p.labels)) continue;
-    for (const ip of p.ips) out.push({ prefix: hostPrefix(ip), pod: p });
-  }
+  world.peerCache.set(cacheKey, out);
   return out;
+}
+
+/** The peers of every rule of a policy (for dependency checks). */
+function allPeers(np: NetworkPolicy): NetworkPolicyPeer[] {
+  return [...(np.spec?.ingress ?? []).flatMap((r) => ingressPeers(r) ?? []), ...(np.spec?.egress ?? []).flatMap((r) => r.to ?? [])];
+}
+
+/**
+ * Whether a policy's output can depend on this pod: it selects it, a peer selects
+ * it, or an egress rule resolves named ports over every pod (toward an ipBlock or
+ * anywhere). A superset is fine: it only costs a recompile.
+ */
+export function policyDependsOnPod(np: NetworkPolicy, pod: PodInfo, namespaceLabels: (ns: string) => Readonly<Record<string, string>>): boolean {
+  const ns = np.metadata.namespace;
+  if (pod.namespace === ns && selectorMatches(np.spec?.podSelector ?? {}, pod.labels)) return true;
+  for (const r of np.spec?.egress ?? []) {
+    if (!(r.ports ?? []).some((p) => typeof p.port === 'string')) continue;
+    if (!r.to?.length || r.to.some((peer) => peer.ipBlock)) return true;
+  }
+  for (const peer of allPeers(np)) {
+    if (peer.ipBlock) continue;
+    const nsOk = peer.namespaceSelector ? selectorMatches(peer.namespaceSelector, namespaceLabels(pod.namespace)) : pod.namespace === ns;
+    if (nsOk && selectorMatches(peer.podSelector ?? {}, pod.labels)) return true;
+  }
+  return false;
+}
+
+/** Whether a policy reads namespace labels (a namespaceSelector anywhere). */
+export function policyReadsNamespaces(np: NetworkPolicy): boolean {
+  return allPeers(np).some((p) => !!p.namespaceSelector);
 }
 
 function containerPort(pod: PodInfo, name: string, protocol: string): number | undefined {
@@ -169,69 +217,62 @@ function aclBody(stage: 'ACL_INGRESS' | 'ACL_EGRESS', endpointId: string, peer: 
   };
 }
 
-export function compileNetworkPolicies(ctx: CompileContext): PolicyResult {
-  const policies = [...ctx.state.networkPolicies]
-    .filter((np) => {
-      const key = objectKey(np.metadata ?? {});
-      if (!np.metadata?.name || !np.metadata.namespace) {
-        report(ctx, 'NetworkPolicy', key || '(unnamed)', 'metadata.name and metadata.namespace are required');
-        return false;
-      }
-      const problem = validatePolicy(np);
-      if (problem) report(ctx, 'NetworkPolicy', key, `${problem}; policy skipped`);
-      return !problem;
-    })
-    .sort((a, b) => (objectKey(a.metadata) < objectKey(b.metadata) ? -1 : 1));
+export interface CompiledPolicy {
+  readonly acl: TableEntry[];
+  /** Endpoint ids of the local pods this policy isolates, per direction. */
+  readonly ingress: readonly string[];
+  readonly egress: readonly string[];
+}
 
+/** One valid policy at its priority: ACL_ALLOW entries for the local pods it selects. */
+export function compilePolicy(world: PolicyWorld, np: NetworkPolicy, priority: number): CompiledPolicy {
+  const ref = objectKey(np.metadata);
+  const ns = np.metadata.namespace!;
+  const types = policyTypes(np);
   const acl: TableEntry[] = [];
-  const isolatedBy = { ingress: new Map<string, string[]>(), egress: new Map<string, string[]>() };
-  for (const [index, np] of policies.entries()) {
-    const ref = objectKey(np.metadata);
-    const priority = POLICY_PRIORITY_TOP - index;
-    const ns = np.metadata.namespace!;
-    const types = policyTypes(np);
-    const selected = selectedPods(ctx, ns, np.spec?.podSelector).filter((p) => p.local);
-    for (const pod of selected) {
-      const eid = endpointIdOf(pod);
-      if (types.ingress) {
-        isolatedBy.ingress.set(eid, [...(isolatedBy.ingress.get(eid) ?? []), ref]);
-        for (const rule of np.spec?.ingress ?? []) {
-          const from = ingressPeers(rule);
-          const sources: (string | undefined)[] = from?.length ? from.flatMap((peer) => peerTargets(ctx, ns, peer).map((t) => t.prefix)) : [undefined];
-          for (const m of portMatches(rule.ports, pod)) {
-            for (const src of sources) acl.push(makeEntry('acl', aclBody('ACL_INGRESS', eid, src, m, priority, ref)));
-          }
+  const ingress: string[] = [];
+  const egress: string[] = [];
+  const selected = selectedPods(world, ns, np.spec?.podSelector).filter((p) => p.local);
+  for (const pod of selected) {
+    const eid = endpointIdOf(pod);
+    if (types.ingress) {
+      ingress.push(eid);
+      for (const rule of np.spec?.ingress ?? []) {
+        const from = ingressPeers(rule);
+        const sources: (string | undefined)[] = from?.length ? from.flatMap((peer) => peerTargets(world, ns, peer).map((t) => t.prefix)) : [undefined];
+        for (const m of portMatches(rule.ports, pod)) {
+          for (const src of sources) acl.push(makeEntry('acl', aclBody('ACL_INGRESS', eid, src, m, priority, ref)));
         }
       }
-      if (types.egress) {
-        isolatedBy.egress.set(eid, [...(isolatedBy.egress.get(eid) ?? []), ref]);
-        for (const rule of np.spec?.egress ?? []) {
-          const targets: PeerTarget[] = rule.to?.length ? rule.to.flatMap((peer) => peerTargets(ctx, ns, peer)) : [{}];
-          const hasNamed = (rule.ports ?? []).some((p) => typeof p.port === 'string');
-          for (const t of targets) {
-            if (hasNamed && !t.pod) {
-              // A named port toward an ipBlock (or toward anywhere): resolve it on the known pods there.
-              const numeric = rule.ports!.filter((p) => typeof p.port !== 'string');
-              const named = rule.ports!.filter((p) => typeof p.port === 'string');
-              if (numeric.length) for (const m of portMatches(numeric, undefined)) acl.push(makeEntry('acl', aclBody('ACL_EGRESS', eid, t.prefix, m, priority, ref)));
-              for (const p of ctx.pods) {
-                for (const a of p.ips) {
-                  if (t.prefix && !prefixContainsAddress(t.prefix, a)) continue;
-                  for (const m of portMatches(named, p)) acl.push(makeEntry('acl', aclBody('ACL_EGRESS', eid, hostPrefix(a), m, priority, ref)));
-                }
+    }
+    if (types.egress) {
+      egress.push(eid);
+      for (const rule of np.spec?.egress ?? []) {
+        const targets: PeerTarget[] = rule.to?.length ? rule.to.flatMap((peer) => peerTargets(world, ns, peer)) : [{}];
+        const hasNamed = (rule.ports ?? []).some((p) => typeof p.port === 'string');
+        for (const t of targets) {
+          if (hasNamed && !t.pod) {
+            // A named port toward an ipBlock (or toward anywhere): resolve it on the known pods there.
+            const numeric = rule.ports!.filter((p) => typeof p.port !== 'string');
+            const named = rule.ports!.filter((p) => typeof p.port === 'string');
+            if (numeric.length) for (const m of portMatches(numeric, undefined)) acl.push(makeEntry('acl', aclBody('ACL_EGRESS', eid, t.prefix, m, priority, ref)));
+            for (const p of world.allPods()) {
+              for (const a of p.ips) {
+                if (t.prefix && !prefixContainsAddress(t.prefix, a)) continue;
+                for (const m of portMatches(named, p)) acl.push(makeEntry('acl', aclBody('ACL_EGRESS', eid, hostPrefix(a), m, priority, ref)));
               }
-              continue;
             }
-            for (const m of portMatches(rule.ports, t.pod)) acl.push(makeEntry('acl', aclBody('ACL_EGRESS', eid, t.prefix, m, priority, ref)));
+            continue;
           }
+          for (const m of portMatches(rule.ports, t.pod)) acl.push(makeEntry('acl', aclBody('ACL_EGRESS', eid, t.prefix, m, priority, ref)));
         }
       }
     }
   }
-  for (const [dir, stage] of [['ingress', 'ACL_INGRESS'], ['egress', 'ACL_EGRESS']] as const) {
-    for (const [eid, refs] of isolatedBy[dir]) {
-      acl.push(makeEntry('acl', { stage, endpointId: eid, priority: ISOLATION_DENY_PRIORITY, action: 'ACL_DENY', policyRef: refs.join(',') }));
-    }
-  }
-  return { acl, isolation: { ingress: new Set(isolatedBy.ingress.keys()), egress: new Set(isolatedBy.egress.keys()) } };
+  return { acl, ingress, egress };
+}
+
+/** The lowest-priority deny of an isolated endpoint, naming the policies that isolate it (in priority order). */
+export function isolationDeny(stage: 'ACL_INGRESS' | 'ACL_EGRESS', endpointId: string, refs: readonly string[]): TableEntry {
+  return makeEntry('acl', { stage, endpointId, priority: ISOLATION_DENY_PRIORITY, action: 'ACL_DENY', policyRef: refs.join(',') });
 }

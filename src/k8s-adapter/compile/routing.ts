@@ -7,9 +7,11 @@
 //   the cluster's pod networks, to this node's address (kube-proxy's
 //   masquerade-all-but-cluster behaviour).
 import { makeEntry, type TableEntry } from '../../hal/index.js';
+import type { Node } from '../cluster-state.js';
 import { objectKey } from '../cluster-state.js';
+import type { NodeConfig } from '../node-config.js';
 import { familyOf, normalizePrefix, type Family } from '../ip-math.js';
-import { halId, nodeAddressesOf, report, type CompileContext } from './context.js';
+import { halId, nodeAddressesOf, report, type NodeEnv, type Problem } from './context.js';
 
 export const FABRIC_NEXTHOP = 'fabric';
 const SNAT_EXEMPT_PRIORITY = 200;
@@ -28,8 +30,17 @@ function podCidrs(node: { spec?: { podCIDR?: string; podCIDRs?: readonly string[
   return raw.map((c) => normalizePrefix(String(c))).filter((c): c is string => !!c);
 }
 
-export function compileRouting(ctx: CompileContext): RoutingResult {
-  const { config } = ctx;
+/** What routing reads: every Node, and this node's addresses. */
+export interface RoutingInput {
+  readonly config: NodeConfig;
+  readonly nodes: Iterable<Node>;
+  readonly env: NodeEnv;
+  readonly problems: Problem[];
+}
+
+export function compileRouting(input: RoutingInput): RoutingResult {
+  const { config, env } = input;
+  const ctx = { problems: input.problems, node: env.node, nodeIp: env.nodeIp };
   const vrf = config.vrf;
   const nexthop: TableEntry[] = [makeEntry('nexthop', { id: FABRIC_NEXTHOP, port: { portId: config.uplinkPort, dmac: config.fabricMac } })];
   const tunnel: TableEntry[] = [];
@@ -47,7 +58,7 @@ export function compileRouting(ctx: CompileContext): RoutingResult {
   }
 
   const routed = new Set<string>();
-  const nodes = [...ctx.state.nodes].sort((a, b) => (objectKey(a.metadata ?? {}) < objectKey(b.metadata ?? {}) ? -1 : 1));
+  const nodes = [...input.nodes].sort((a, b) => (objectKey(a.metadata ?? {}) < objectKey(b.metadata ?? {}) ? -1 : 1));
   for (const node of nodes) {
     const name = node.metadata?.name;
     if (!name || name === config.nodeName) continue;

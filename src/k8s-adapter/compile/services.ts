@@ -19,8 +19,9 @@
 import { familyOf, makeEntry, type TableEntry } from '../../hal/index.js';
 import type { Endpoint, EndpointSlice, Service, ServicePort } from '../cluster-state.js';
 import { HEADLESS_LABEL, SERVICE_NAME_LABEL, SERVICE_PROXY_NAME_LABEL, objectKey } from '../cluster-state.js';
+import type { NodeConfig } from '../node-config.js';
 import { canonicalAddress, normalizePrefix, prefixContainsAddress, type Family } from '../ip-math.js';
-import { halId, report, type CompileContext } from './context.js';
+import { halId, report, type NodeEnv, type Problem } from './context.js';
 import { PROTOCOL_NUMBERS } from './network-policy.js';
 
 export const DEFAULT_AFFINITY_TIMEOUT_S = 10800;
@@ -42,34 +43,20 @@ interface Member {
   state?: 'MEMBER_TERMINATING';
 }
 
-export interface ServiceResult {
-  readonly service: TableEntry[];
-  readonly backendGroup: TableEntry[];
-  readonly serviceSource: TableEntry[];
-}
-
-function skipReason(ctx: CompileContext, svc: Service): string | null {
+function skipReason(config: NodeConfig, svc: Service): string | null {
   const labels = svc.metadata.labels ?? {};
   const proxy = labels[SERVICE_PROXY_NAME_LABEL];
-  if (proxy !== undefined && proxy !== ctx.config.proxyName) return `labelled ${SERVICE_PROXY_NAME_LABEL}=${proxy}`;
+  if (proxy !== undefined && proxy !== config.proxyName) return `labelled ${SERVICE_PROXY_NAME_LABEL}=${proxy}`;
   if (labels[HEADLESS_LABEL] !== undefined) return 'headless';
   if (svc.spec?.type === 'ExternalName') return 'ExternalName';
   if (svc.spec?.clusterIP === 'None') return 'headless';
   return null;
 }
 
-/** EndpointSlices by "namespace/service-name" (one pass, not one scan per service). */
-function slicesByService(ctx: CompileContext): Map<string, EndpointSlice[]> {
-  const out = new Map<string, EndpointSlice[]>();
-  for (const s of ctx.state.endpointSlices) {
-    const name = s.metadata?.labels?.[SERVICE_NAME_LABEL];
-    if (!name) continue;
-    const k = `${s.metadata.namespace}/${name}`;
-    const list = out.get(k);
-    if (list) list.push(s);
-    else out.set(k, [s]);
-  }
-  return out;
+/** The "namespace/service-name" an EndpointSlice belongs to, or null. */
+export function sliceServiceKey(s: EndpointSlice): string | null {
+  const name = s.metadata?.labels?.[SERVICE_NAME_LABEL];
+  return name ? `${s.metadata.namespace}/${name}` : null;
 }
 
 function candidatesFor(slices: readonly EndpointSlice[], sp: ServicePort, family: Family): Candidate[] {
@@ -124,116 +111,148 @@ function members(cands: readonly Candidate[], opts: { localNode?: string; zone?:
   return out;
 }
 
-export function compileServices(ctx: CompileContext): ServiceResult {
-  const service: TableEntry[] = [];
-  const groups = new Map<string, Member[]>();
-  const serviceSource: TableEntry[] = [];
-  const taken = new Map<string, string>();
-  const vrf = ctx.config.vrf;
-  const nodePortVips = ctx.nodeAddresses.filter(
-    (a) => !ctx.config.nodePortAddresses.length || ctx.config.nodePortAddresses.some((p) => prefixContainsAddress(normalizePrefix(p) ?? '', a)),
+/** What every service's output depends on besides itself and its slices. */
+export interface ServiceEnv {
+  readonly config: NodeConfig;
+  readonly nodeIp: Partial<Record<Family, string>>;
+  /** This node's addresses that serve NodePorts (after the nodePortAddresses filter). */
+  readonly nodePortVips: readonly string[];
+}
+
+export function serviceEnvOf(config: NodeConfig, env: NodeEnv): ServiceEnv {
+  const nodePortVips = env.nodeAddresses.filter(
+    (a) => !config.nodePortAddresses.length || config.nodePortAddresses.some((p) => prefixContainsAddress(normalizePrefix(p) ?? '', a)),
   );
+  return { config, nodeIp: env.nodeIp, nodePortVips };
+}
 
-  const slicesIndex = slicesByService(ctx);
-  const services = [...ctx.state.services].sort((a, b) => (objectKey(a.metadata ?? {}) < objectKey(b.metadata ?? {}) ? -1 : 1));
-  for (const svc of services) {
-    const key = objectKey(svc.metadata ?? {});
-    if (!svc.metadata?.name || !svc.metadata.namespace) {
-      report(ctx, 'Service', key || '(unnamed)', 'metadata.name and metadata.namespace are required');
-      continue;
-    }
-    const skip = skipReason(ctx, svc);
-    if (skip) {
-      ctx.notes.push(`Service ${key} skipped: ${skip}`);
-      continue;
-    }
-    const spec = svc.spec ?? {};
-    const clusterIps = (spec.clusterIPs?.length ? spec.clusterIPs : spec.clusterIP ? [spec.clusterIP] : [])
-      .map((a) => canonicalAddress(String(a)))
-      .filter((a): a is string => !!a);
-    if (!clusterIps.length) {
-      report(ctx, 'Service', key, 'no valid clusterIP; skipped');
-      continue;
-    }
-    const affinity = spec.sessionAffinity === 'ClientIP' ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_AFFINITY_TIMEOUT_S) : 0;
-    if (affinity < 0 || affinity > MAX_AFFINITY_TIMEOUT_S || !Number.isInteger(affinity)) {
-      report(ctx, 'Service', key, `sessionAffinityConfig.clientIP.timeoutSeconds ${affinity} is outside 1..${MAX_AFFINITY_TIMEOUT_S}; skipped`);
-      continue;
-    }
-    const slices = slicesIndex.get(key) ?? [];
-    const internalLocal = spec.internalTrafficPolicy === 'Local';
-    const externalLocal = spec.externalTrafficPolicy === 'Local';
-    const externalIps = (spec.externalIPs ?? []).map((a) => canonicalAddress(String(a))).filter((a): a is string => !!a);
-    const lbIps = (svc.status?.loadBalancer?.ingress ?? [])
-      .filter((i) => i.ipMode !== 'Proxy')
-      .map((i) => (i.ip ? canonicalAddress(i.ip) : null))
-      .filter((a): a is string => !!a);
-    const isNodePort = spec.type === 'NodePort' || spec.type === 'LoadBalancer';
-    const sourceRanges: string[] = [];
-    for (const r of spec.loadBalancerSourceRanges ?? []) {
-      const n = normalizePrefix(String(r));
-      if (n) sourceRanges.push(n);
-      else report(ctx, 'Service', key, `loadBalancerSourceRanges: "${r}" is not a CIDR; ignored`);
-    }
+/** One (VIP, protocol, port) a service wants; two services wanting the same one: the first by namespace/name gets it. */
+export interface VipClaim {
+  /** "vip|protocol|port". */
+  readonly vipKey: string;
+  /** Problem text when another service holds the VIP: "<origin> <vip> <proto>/<port>". */
+  readonly what: string;
+  readonly groupId: string;
+  /** The `service` entry, then its `service_source` entries. */
+  readonly entries: readonly TableEntry[];
+}
 
-    for (const sp of spec.ports ?? []) {
-      const protoName = sp.protocol ?? 'TCP';
-      const protocol = PROTOCOL_NUMBERS[protoName];
-      const portLabel = sp.name || String(sp.port);
-      if (protocol === undefined || !Number.isInteger(sp.port) || sp.port < 1 || sp.port > 65535) {
-        report(ctx, 'Service', key, `port ${portLabel}: protocol ${protoName} / port ${sp.port} unusable; port skipped`);
-        continue;
-      }
-      for (const family of [4, 6] as const) {
-        const cands = candidatesFor(slices, sp, family);
-        const zone = ctx.config.zone || undefined;
-        const cluster = members(cands, { zone });
-        const local = members(cands, { localNode: ctx.config.nodeName });
-        const anyEndpoint = cluster.length > 0;
-        const groupId = (scope: string) => halId('svc', `${key}/${portLabel}/v${family}${scope}`);
-        const useGroup = (scope: 'cluster' | 'local') => {
-          const id = groupId(scope === 'local' ? '/local' : '');
-          if (!groups.has(id)) groups.set(id, scope === 'local' ? local : cluster);
-          return id;
-        };
-        const nodeIp = ctx.nodeIp[family];
-        const add = (vip: string, port: number, scope: 'cluster' | 'local', snat: 'SNAT_HAIRPIN' | 'SNAT_MASQUERADE' | 'SNAT_NONE', origin: string) => {
-          const k = `${vip}|${protocol}|${port}`;
-          const owner = taken.get(k);
-          if (owner) {
-            report(ctx, 'Service', key, `${origin} ${vip} ${protoName}/${port} is already served for ${owner}; skipped`);
-            return false;
-          }
-          taken.set(k, key);
-          const chosen = scope === 'local' ? local : cluster;
-          const balance: Record<string, unknown> = { backendGroupId: useGroup(scope) };
-          if (affinity) balance.affinityTimeoutS = affinity;
-          if (snat !== 'SNAT_NONE') {
-            balance.snatMode = snat;
-            if (nodeIp) balance.snatIp = nodeIp;
-          }
-          // Nothing anywhere: reject. Endpoints elsewhere but none local: drop.
-          if (!chosen.length && anyEndpoint) balance.whenEmpty = 'WHEN_EMPTY_DROP';
-          service.push(makeEntry('service', { vrf, vip, protocol, port, balance }));
-          return true;
-        };
-        for (const vip of clusterIps.filter((a) => familyOf(a) === family)) add(vip, sp.port, internalLocal ? 'local' : 'cluster', 'SNAT_HAIRPIN', 'clusterIP');
-        const extScope = externalLocal ? 'local' : 'cluster';
-        const extSnat = externalLocal ? 'SNAT_NONE' : 'SNAT_MASQUERADE';
-        for (const vip of externalIps.filter((a) => familyOf(a) === family)) add(vip, sp.port, extScope, extSnat, 'externalIP');
-        if (isNodePort && sp.nodePort) for (const vip of nodePortVips.filter((a) => familyOf(a) === family)) add(vip, sp.nodePort, extScope, extSnat, 'nodePort');
-        for (const vip of lbIps.filter((a) => familyOf(a) === family)) {
-          if (!add(vip, sp.port, extScope, extSnat, 'loadBalancer') || !sourceRanges.length) continue;
-          const own = sourceRanges.filter((r) => (r.includes(':') ? 6 : 4) === family);
-          // A family without any allowed range admits nobody of that family.
-          if (!own.length) serviceSource.push(makeEntry('serviceSource', { vrf, vip, protocol, port: sp.port, source: family === 4 ? '0.0.0.0/0' : '::/0', drop: {} }));
-          for (const source of own) serviceSource.push(makeEntry('serviceSource', { vrf, vip, protocol, port: sp.port, source, allow: {} }));
+export interface CompiledService {
+  readonly claims: readonly VipClaim[];
+  /** Backend groups by id (emitted when a claim that uses them is held). */
+  readonly groups: ReadonlyMap<string, TableEntry>;
+  readonly problems: Problem[];
+  readonly notes: string[];
+}
+
+/** One service with its EndpointSlices (sorted by name, so duplicates resolve the same way every time). */
+export function compileService(env: ServiceEnv, svc: Service, slices: readonly EndpointSlice[]): CompiledService {
+  const problems: Problem[] = [];
+  const notes: string[] = [];
+  const claims: VipClaim[] = [];
+  const groupMembers = new Map<string, Member[]>();
+  const ctx = { problems };
+  const out = { claims, groups: new Map<string, TableEntry>(), problems, notes };
+  const key = objectKey(svc.metadata ?? {});
+  if (!svc.metadata?.name || !svc.metadata.namespace) {
+    report(ctx, 'Service', key || '(unnamed)', 'metadata.name and metadata.namespace are required');
+    return out;
+  }
+  const skip = skipReason(env.config, svc);
+  if (skip) {
+    notes.push(`Service ${key} skipped: ${skip}`);
+    return out;
+  }
+  const spec = svc.spec ?? {};
+  const clusterIps = (spec.clusterIPs?.length ? spec.clusterIPs : spec.clusterIP ? [spec.clusterIP] : [])
+    .map((a) => canonicalAddress(String(a)))
+    .filter((a): a is string => !!a);
+  if (!clusterIps.length) {
+    report(ctx, 'Service', key, 'no valid clusterIP; skipped');
+    return out;
+  }
+  const affinity = spec.sessionAffinity === 'ClientIP' ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_AFFINITY_TIMEOUT_S) : 0;
+  if (affinity < 0 || affinity > MAX_AFFINITY_TIMEOUT_S || !Number.isInteger(affinity)) {
+    report(ctx, 'Service', key, `sessionAffinityConfig.clientIP.timeoutSeconds ${affinity} is outside 1..${MAX_AFFINITY_TIMEOUT_S}; skipped`);
+    return out;
+  }
+  const vrf = env.config.vrf;
+  const internalLocal = spec.internalTrafficPolicy === 'Local';
+  const externalLocal = spec.externalTrafficPolicy === 'Local';
+  const externalIps = (spec.externalIPs ?? []).map((a) => canonicalAddress(String(a))).filter((a): a is string => !!a);
+  const lbIps = (svc.status?.loadBalancer?.ingress ?? [])
+    .filter((i) => i.ipMode !== 'Proxy')
+    .map((i) => (i.ip ? canonicalAddress(i.ip) : null))
+    .filter((a): a is string => !!a);
+  const isNodePort = spec.type === 'NodePort' || spec.type === 'LoadBalancer';
+  const sourceRanges: string[] = [];
+  for (const r of spec.loadBalancerSourceRanges ?? []) {
+    const n = normalizePrefix(String(r));
+    if (n) sourceRanges.push(n);
+    else report(ctx, 'Service', key, `loadBalancerSourceRanges: "${r}" is not a CIDR; ignored`);
+  }
+  // A service claiming one VIP twice (a clusterIP also listed as externalIP, ...) keeps the first.
+  const own = new Set<string>();
+
+  for (const sp of spec.ports ?? []) {
+    const protoName = sp.protocol ?? 'TCP';
+    const protocol = PROTOCOL_NUMBERS[protoName];
+    const portLabel = sp.name || String(sp.port);
+    if (protocol === undefined || !Number.isInteger(sp.port) || sp.port < 1 || sp.port > 65535) {
+      report(ctx, 'Service', key, `port ${portLabel}: protocol ${protoName} / port ${sp.port} unusable; port skipped`);
+      continue;
+    }
+    for (const family of [4, 6] as const) {
+      const cands = candidatesFor(slices, sp, family);
+      const zone = env.config.zone || undefined;
+      const cluster = members(cands, { zone });
+      const local = members(cands, { localNode: env.config.nodeName });
+      const anyEndpoint = cluster.length > 0;
+      const groupId = (scope: 'cluster' | 'local') => {
+        const id = halId('svc', `${key}/${portLabel}/v${family}${scope === 'local' ? '/local' : ''}`);
+        if (!groupMembers.has(id)) groupMembers.set(id, scope === 'local' ? local : cluster);
+        return id;
+      };
+      const nodeIp = env.nodeIp[family];
+      const add = (vip: string, port: number, scope: 'cluster' | 'local', snat: 'SNAT_HAIRPIN' | 'SNAT_MASQUERADE' | 'SNAT_NONE', origin: string, sources: TableEntry[] = []) => {
+        const vipKey = `${vip}|${protocol}|${port}`;
+        const what = `${origin} ${vip} ${protoName}/${port}`;
+        if (own.has(vipKey)) {
+          report(ctx, 'Service', key, `${what} is already served for ${key}; skipped`);
+          return;
         }
+        own.add(vipKey);
+        const chosen = scope === 'local' ? local : cluster;
+        const id = groupId(scope);
+        const balance: Record<string, unknown> = { backendGroupId: id };
+        if (affinity) balance.affinityTimeoutS = affinity;
+        if (snat !== 'SNAT_NONE') {
+          balance.snatMode = snat;
+          if (nodeIp) balance.snatIp = nodeIp;
+        }
+        // Nothing anywhere: reject. Endpoints elsewhere but none local: drop.
+        if (!chosen.length && anyEndpoint) balance.whenEmpty = 'WHEN_EMPTY_DROP';
+        claims.push({ vipKey, what, groupId: id, entries: [makeEntry('service', { vrf, vip, protocol, port, balance }), ...sources] });
+      };
+      for (const vip of clusterIps.filter((a) => familyOf(a) === family)) add(vip, sp.port, internalLocal ? 'local' : 'cluster', 'SNAT_HAIRPIN', 'clusterIP');
+      const extScope = externalLocal ? 'local' : 'cluster';
+      const extSnat = externalLocal ? 'SNAT_NONE' : 'SNAT_MASQUERADE';
+      for (const vip of externalIps.filter((a) => familyOf(a) === family)) add(vip, sp.port, extScope, extSnat, 'externalIP');
+      if (isNodePort && sp.nodePort) for (const vip of env.nodePortVips.filter((a) => familyOf(a) === family)) add(vip, sp.nodePort, extScope, extSnat, 'nodePort');
+      for (const vip of lbIps.filter((a) => familyOf(a) === family)) {
+        const sources: TableEntry[] = [];
+        if (sourceRanges.length) {
+          const ranges = sourceRanges.filter((r) => (r.includes(':') ? 6 : 4) === family);
+          // A family without any allowed range admits nobody of that family.
+          if (!ranges.length) sources.push(makeEntry('serviceSource', { vrf, vip, protocol, port: sp.port, source: family === 4 ? '0.0.0.0/0' : '::/0', drop: {} }));
+          for (const source of ranges) sources.push(makeEntry('serviceSource', { vrf, vip, protocol, port: sp.port, source, allow: {} }));
+        }
+        add(vip, sp.port, extScope, extSnat, 'loadBalancer', sources);
       }
     }
   }
-  const backendGroup = [...groups.entries()].map(([id, ms]) =>
-    makeEntry('backendGroup', { id, members: ms.map((m) => ({ ip: m.ip, port: m.port, ...(m.state ? { state: m.state } : {}) })) }),
-  );
-  return { service, backendGroup, serviceSource };
+  for (const [id, ms] of groupMembers) {
+    out.groups.set(id, makeEntry('backendGroup', { id, members: ms.map((m) => ({ ip: m.ip, port: m.port, ...(m.state ? { state: m.state } : {}) })) }));
+  }
+  return out;
 }

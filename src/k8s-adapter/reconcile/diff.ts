@@ -3,25 +3,11 @@
 // referrers deleted before the objects they name (hal-spec §5.3, §6.4). Within a
 // batch: inserts by rank, then modifies by rank, then deletes by reverse rank.
 import { entryParts, keyString, type TableEntry, type Update } from '../../hal/index.js';
+import { rankOf, type CompiledEntry } from '../compile/desired.js';
 
-/** Reference depth: a table refers only to tables of a lower rank. */
 function rank(entry: TableEntry): number {
   const { member, body } = entryParts(entry);
-  switch (member) {
-    case 'backendGroup':
-    case 'flowLog':
-      return 0;
-    case 'nexthop':
-      // Port next hops are tunnels' underlay; tunnel next hops refer to tunnels.
-      return body.tunnelId ? 3 : 1;
-    case 'tunnel':
-    case 'tunnelTerm':
-      return 2;
-    case 'ecmpGroup':
-      return 4;
-    default:
-      return 5; // endpoint, route, service, service_source, acl, snat
-  }
+  return rankOf(member, body);
 }
 
 export interface Keyed {
@@ -96,4 +82,51 @@ export function diffStates(desired: readonly TableEntry[], current: readonly Tab
     ...deletes.map((entry): Update => ({ type: 'DELETE', entry: keyOnly(entry) })),
   ];
   return { updates, inserts: inserts.length, modifies: modifies.length, deletes: deletes.length };
+}
+
+/** A diff between keyed maps of compiled entries (hash equality is entry equality). */
+export interface KeyedDiff {
+  readonly inserts: CompiledEntry[];
+  readonly modifies: CompiledEntry[];
+  /** The entries as the device holds them. */
+  readonly deletes: CompiledEntry[];
+}
+
+/**
+ * Desired against the device's entries, over `keys` only (the keys that may have
+ * changed since the two were equal) or over everything when `keys` is undefined.
+ */
+export function diffKeyed(want: (key: string) => CompiledEntry | undefined, wantAll: () => Iterable<CompiledEntry>, have: ReadonlyMap<string, CompiledEntry>, keys?: Iterable<string>): KeyedDiff {
+  const inserts: CompiledEntry[] = [];
+  const modifies: CompiledEntry[] = [];
+  const deletes: CompiledEntry[] = [];
+  if (keys) {
+    for (const k of keys) {
+      const w = want(k);
+      const h = have.get(k);
+      if (w && !h) inserts.push(w);
+      else if (w && h && w.hash !== h.hash) modifies.push(w);
+      else if (!w && h) deletes.push(h);
+    }
+  } else {
+    const seen = new Set<string>();
+    for (const w of wantAll()) {
+      seen.add(w.key);
+      const h = have.get(w.key);
+      if (!h) inserts.push(w);
+      else if (w.hash !== h.hash) modifies.push(w);
+    }
+    for (const [k, h] of have) if (!seen.has(k)) deletes.push(h);
+  }
+  return { inserts, modifies, deletes };
+}
+
+/** The updates of a diff in reference order: inserts by rank, modifies by rank, deletes by reverse rank. */
+export function orderedUpdates(d: KeyedDiff): Update[] {
+  const up = (a: CompiledEntry, b: CompiledEntry) => a.rank - b.rank;
+  return [
+    ...[...d.inserts].sort(up).map((e): Update => ({ type: 'INSERT', entry: e.entry })),
+    ...[...d.modifies].sort(up).map((e): Update => ({ type: 'MODIFY', entry: e.entry })),
+    ...[...d.deletes].sort((a, b) => b.rank - a.rank).map((e): Update => ({ type: 'DELETE', entry: keyOnly(e.entry) })),
+  ];
 }

@@ -27,7 +27,7 @@ const SERVICES: Update[] = [
   ins('backendGroup', { id: 'web', members: [{ ip: '10.1.0.1', port: 8080, weight: 2 }, { ip: '10.1.0.3', port: 8080, state: 'MEMBER_TERMINATING' }, { ip: '10.1.0.2', port: 8080, weight: 1 }] }),
   ins('backendGroup', { id: 'none', members: [] }),
   ins('service', { vip: VIP, protocol: 6, port: 80, balance: { backendGroupId: 'web' } }),
-  ins('service', { vip: VIP, protocol: 17, port: 53, balance: { backendGroupId: 'none', whenEmpty: 'WHEN_EMPTY_DROP' } }),
+  ins('service', { vip: VIP, protocol: 17, port: 53, balance: { backendGroupId: 'none', whenEmpty: 'WHEN_EMPTY_DROP', affinityTimeoutS: 30 } }),
   ins('service', { vip: VIP, protocol: 6, port: 443, reject: {} }),
   ins('service', { vrf: 3, vip: VIP, protocol: 6, port: 444, drop: {} }),
   ins('serviceSource', { vip: VIP, protocol: 6, port: 80, source: '198.51.100.0/24', allow: {} }),
@@ -96,7 +96,7 @@ describe('intel-ipu driver: services', () => {
       ],
       service_lb: [
         te('service_lb', svcKey(6, 80), 'svc_balance', { group_id: 2, standby_group_id: 3, empty_drop: 0 }),
-        te('service_lb', svcKey(17, 53), 'svc_balance', { group_id: 4, standby_group_id: 5, empty_drop: 1 }),
+        te('service_lb', svcKey(17, 53), 'svc_balance', { group_id: 4, standby_group_id: 5, empty_drop: 1, affinity_s: 30 }),
         te('service_lb', svcKey(6, 443), 'svc_reject'),
         te('service_lb', svcKey(6, 444, 3), 'svc_drop'),
       ],
@@ -203,6 +203,40 @@ describe('intel-ipu driver: services', () => {
     expect(groups.map((r) => Number(r.counters?.packets)).sort()).to.deep.equal([0, 12]);
   });
 
+  it('client-IP affinity: a client keeps its backend across new connections until affinityTimeoutS after its last one (virtual time)', async () => {
+    await hal.write({
+      updates: [
+        ...SERVICES,
+        ins('endpoint', { ip: '10.1.0.5', portId: 'host2', mac: '0a:00:00:00:01:05', endpointId: 'ns/b5' }),
+        ins('backendGroup', { id: 'aff', members: ['10.1.0.1', '10.1.0.2', '10.1.0.5'].map((ip) => ({ ip, port: 9000 })) }),
+        ins('service', { vip: VIP, protocol: 6, port: 8000, balance: { backendGroupId: 'aff', affinityTimeoutS: 10 } }),
+      ],
+    });
+    const S = 1_000_000_000;
+    const to = async (client: string, sport: number) => {
+      const r = await hal.inject({ portId: 'uplink0', frame: buildFrame({ eth: { src: '0b:00:00:00:00:01', dst: portMac(1) }, ipv4: { src: client, dst: VIP }, tcp: { sport, dport: 8000, flags: 'S' } }) });
+      const p = parsePacket(r.emitted?.[0]?.frame ?? new Uint8Array());
+      return p.ok && p.pkt.l3?.kind === 'ipv4' ? p.pkt.l3.dst : `${r.disposition}/${r.dropReason}`;
+    };
+    const clients = Array.from({ length: 12 }, (_, i) => `198.51.100.${100 + i}`);
+    const first = new Map<string, string>();
+    for (const cl of clients) {
+      first.set(cl, await to(cl, 1000));
+      await hal.advance(5 * S);
+      // A new connection 5 s later (another source port: not pinned) keeps the backend and restarts the time.
+      expect(await to(cl, 2000), `${cl} second connection`).to.equal(first.get(cl));
+    }
+    expect(new Set(first.values()).size, 'clients spread over the backends').to.be.greaterThan(1);
+    // Client i last connected at 5i + 5 s; at 60 s only clients 10 and 11 are within their 10 s.
+    expect(await p4read('service_affinity')).to.have.length(2);
+    await hal.advance(11 * S);
+    // Lapsed: a read no longer shows them, and new connections are hashed again.
+    expect(await p4read('service_affinity')).to.have.length(0);
+    let moved = 0;
+    for (const [i, cl] of clients.entries()) if ((await to(cl, 3000 + i * 7)) !== first.get(cl)) moved++;
+    expect(moved, 'some client changed backend after its affinity lapsed').to.be.greaterThan(0);
+  });
+
   it('refuses what the program cannot carry and what the state forbids, changing nothing', async () => {
     await hal.write({ updates: SERVICES });
     const before = await hal.getState();
@@ -215,9 +249,9 @@ describe('intel-ipu driver: services', () => {
           ins('backendGroup', { id: 'big', members: big }),
           del('backendGroup', { id: 'web' }),
           ins('service', { vip: VIP, protocol: 6, port: 81, balance: { backendGroupId: 'missing' } }),
-          // Not stored and ignored: the program has no affinity table and no SNAT.
-          ins('service', { vip: VIP, protocol: 6, port: 82, balance: { backendGroupId: 'web', affinityTimeoutS: 30 } }),
+          // Not stored and ignored: the program has no SNAT.
           ins('service', { vip: VIP, protocol: 6, port: 83, balance: { backendGroupId: 'web', snatMode: 'SNAT_MASQUERADE' } }),
+          ins('service', { vip: VIP, protocol: 6, port: 84, balance: { backendGroupId: 'web', snatMode: 'SNAT_HAIRPIN' } }),
         ],
       }),
     );
@@ -227,7 +261,7 @@ describe('intel-ipu driver: services', () => {
       ['RESOURCE_EXHAUSTED', 'GROUP_TOO_LARGE', 'updates[2].entry.backendGroup.members'],
       ['FAILED_PRECONDITION', 'OBJECT_IN_USE', 'updates[3].entry.backendGroup'],
       ['NOT_FOUND', 'REFERENCE_MISSING', 'updates[4].entry.service.balance.backendGroupId'],
-      ['UNIMPLEMENTED', 'FEATURE_UNSUPPORTED', 'updates[5].entry.service.balance.affinityTimeoutS'],
+      ['UNIMPLEMENTED', 'FEATURE_UNSUPPORTED', 'updates[5].entry.service.balance.snatMode'],
       ['UNIMPLEMENTED', 'FEATURE_UNSUPPORTED', 'updates[6].entry.service.balance.snatMode'],
     ]);
     const after = await hal.getState();

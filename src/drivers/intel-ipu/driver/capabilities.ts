@@ -18,6 +18,7 @@ export const IPU_FEATURES: Feature[] = [
   'GENEVE_ENCAP',
   'GENEVE_DECAP',
   'SERVICE_LB',
+  'SERVICE_AFFINITY',
   'SERVICE_REJECT_EMPTY',
   'SERVICE_SOURCE_RANGES',
 ];
@@ -81,7 +82,7 @@ export const IPU_NOTES = [
   'Tunnels: VXLAN and Geneve (options up to 252 bytes) with IPv4 or IPv6 outer headers; tunnel_term and tunnel_term_v6 hold 1024 local VTEP/VNI/type keys each (the HAL limit is 1024 in all).',
   'Not offloaded (tables not declared): SNAT, conntrack zones, QoS, IPsec/TLS, flow logs.',
   `Services: service_lb → backend_group selector (${LB_SELECTOR.maxGroupSize} members per group; active and terminating members in two selector groups, the second used only when the first is empty) → dnat_rewrite; connections are pinned in learned pinned_flows / pinned_flows_reverse (120 s idle). Reject services and empty groups answer TCP RST / ICMP port unreachable.`,
-  'Service balance options the program cannot apply are refused UNIMPLEMENTED/FEATURE_UNSUPPORTED (hal-spec §5.4 step 4), never stored and ignored: affinityTimeoutS > 0 (SERVICE_AFFINITY), snatMode SNAT_MASQUERADE (SNAT) or SNAT_HAIRPIN (HAIRPIN). The program has no connection tracking (conntrack.supported false).',
+  'Client-IP affinity (affinityTimeoutS) is learned by the data plane into service_affinity (65536 entries). SNAT modes the program cannot apply are refused UNIMPLEMENTED/FEATURE_UNSUPPORTED (hal-spec §5.4 step 4), never stored and ignored: snatMode SNAT_MASQUERADE (SNAT) or SNAT_HAIRPIN (HAIRPIN). The program has no connection tracking the HAL can read (conntrack.supported false).',
   `Backend members share the selector and dnat_rewrite pools (${LB_SELECTOR.size} in all): beyond that an INSERT fails TABLE_FULL. service_source and backend_group maxEntries are half the P4 table sizes (a catch-all per service key; two selector groups per backend group).`,
   `ECMP groups hold at most ${ECMP_SELECTOR.maxGroupSize} members (action selector ecmp_selector, ${ECMP_SELECTOR.size} members in all).`,
   'ACL port ranges draw on 64 range checkers per range field (distinct low..high pairs); beyond that a write fails TABLE_FULL.',

@@ -4,15 +4,15 @@
 //                    groups: 2n holds the active members, 2n+1 the terminating
 //                    ones (the standby group the program falls back to when the
 //                    active group has no backend). An empty group is lb_empty.
-//   service        → service_lb: svc_balance(2n, 2n+1, empty_drop), svc_drop,
-//                    svc_reject.
+//   service        → service_lb: svc_balance(2n, 2n+1, empty_drop, affinity_s),
+//                    svc_drop, svc_reject.
 //   service_source → service_source (LPM on the source), plus one implicit
 //                    catch-all per service key with entries (source omitted,
 //                    src_deny), so a source no entry matches is dropped.
 // Controller metadata keeps what P4 does not hold: the group id, the order of
 // members across the two groups ("seq"), unset weights, the implicit
 // catch-all, and the balance options the program stores but does not apply
-// (affinity, SNAT mode and address: features not declared).
+// (SNAT mode and address: features not declared).
 import { canonical, toBigInt } from '../p4rt/bytestrings.js';
 import type { TableEntry, Update as P4Update } from '../p4rt/messages.js';
 import { ACTIONS, type TableName } from '../program/program.js';
@@ -91,13 +91,12 @@ export function serviceEntry(body: Body, sp: ServicePointers): TableEntry {
   if (body.reject) return p4Entry('service_lb', key, 'svc_reject');
   const b = body.balance as Body;
   const n = sp.group.allocate(b.backendGroupId as string);
-  // Stored for read-back; the program does not apply them (SERVICE_AFFINITY, SNAT, HAIRPIN are not declared).
+  // Stored for read-back; the program does not apply them (SNAT, HAIRPIN are not declared).
   const meta = {
-    ...(b.affinityTimeoutS ? { aff: b.affinityTimeoutS } : {}),
     ...(b.snatMode && b.snatMode !== 'SNAT_NONE' ? { snat: b.snatMode } : {}),
     ...(b.snatIp ? { snatIp: b.snatIp } : {}),
   };
-  return p4Entry('service_lb', key, 'svc_balance', { group_id: activeId(n), standby_group_id: standbyId(n), empty_drop: b.whenEmpty === 'WHEN_EMPTY_DROP' ? 1 : 0 }, 0, meta);
+  return p4Entry('service_lb', key, 'svc_balance', { group_id: activeId(n), standby_group_id: standbyId(n), empty_drop: b.whenEmpty === 'WHEN_EMPTY_DROP' ? 1 : 0, affinity_s: (b.affinityTimeoutS as number) ?? 0 }, 0, meta);
 }
 
 function sourceEntry(body: Body, action: 'src_allow' | 'src_deny', implicit = false): TableEntry {
@@ -217,7 +216,7 @@ export function servicesFromP4(rows: ReadonlyMap<TableName, TableEntry[]>, sp: S
       act = {
         balance: {
           backendGroupId: groupName(a.params.group_id),
-          ...(typeof d.meta.aff === 'number' && { affinityTimeoutS: d.meta.aff }),
+          ...(a.params.affinity_s && { affinityTimeoutS: Number(a.params.affinity_s) }),
           ...(typeof d.meta.snat === 'string' && { snatMode: d.meta.snat }),
           ...(a.params.empty_drop === 1n && { whenEmpty: 'WHEN_EMPTY_DROP' }),
           ...(typeof d.meta.snatIp === 'string' && { snatIp: d.meta.snatIp }),

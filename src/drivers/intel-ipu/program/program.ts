@@ -91,8 +91,8 @@ export const ACTIONS = {
   svc_balance: {
     id: ACTION | 16,
     name: 'svc_balance',
-    params: [p(1, 'group_id', 16), p(2, 'standby_group_id', 16), p(3, 'empty_drop', 1)],
-    brief: 'A service VIP:port: balance over a backend group (action selector); when it has no backend, over the standby group (terminating backends); when both are empty, reject (empty_drop 0) or drop (1).',
+    params: [p(1, 'group_id', 16), p(2, 'standby_group_id', 16), p(3, 'empty_drop', 1), p(4, 'affinity_s', 32)],
+    brief: 'A service VIP:port: balance over a backend group (action selector); when it has no backend, over the standby group (terminating backends); when both are empty, reject (empty_drop 0) or drop (1). affinity_s > 0: a client IP keeps its backend for that long after its last new connection (service_affinity).',
   },
   svc_drop: { id: ACTION | 17, name: 'svc_drop', params: [], brief: 'A service VIP:port that discards (counted service-drop).' },
   set_backend: { id: ACTION | 18, name: 'set_backend', params: [p(1, 'dnat_ptr', 24)], brief: 'One backend of a group: a pointer into dnat_rewrite.' },
@@ -132,6 +132,7 @@ export const ACTIONS = {
   svc_reject: { id: ACTION | 64, name: 'svc_reject', params: [], brief: 'A service VIP:port that rejects: TCP RST, else ICMP port unreachable, out of the ingress port (counted service-reject).' },
   src_allow: { id: ACTION | 65, name: 'src_allow', params: [], brief: 'Source range of a service: admitted.' },
   src_deny: { id: ACTION | 66, name: 'src_deny', params: [], brief: 'Source range of a service: dropped (counted service-source-denied).' },
+  affinity_hit: { id: ACTION | 67, name: 'affinity_hit', params: [p(1, 'dnat_ptr', 24)], brief: 'Learned (add-on-miss): this client IP keeps this backend of the service.' },
 } as const satisfies Record<string, ActionDef>;
 
 export type ActionName = keyof typeof ACTIONS;
@@ -342,6 +343,15 @@ export const TABLES = {
     actions: [ACTIONS.src_allow.id, ACTIONS.src_deny.id],
     size: 4096,
     brief: 'Source ranges of a service (loadBalancerSourceRanges), checked on a service_lb hit: the longest match decides; a service key without entries admits every source.',
+  },
+  service_affinity: {
+    id: TABLE | 65,
+    name: 'service_affinity',
+    fields: [f(1, 'vrf', 16, 'EXACT'), f(2, 'vip', 32, 'EXACT'), f(3, 'protocol', 8, 'EXACT'), f(4, 'port', 16, 'EXACT'), f(5, 'client', 32, 'EXACT')],
+    actions: [ACTIONS.affinity_hit.id],
+    size: 65536,
+    learned: true,
+    brief: 'Client-IP affinity (sessionAffinity ClientIP), learned by the data plane when a service with affinity_s > 0 balances a new connection; an entry lapses affinity_s after the client\'s last new connection, or when its backend is no longer in the service\'s groups.',
   },
 } as const satisfies Record<string, TableDef>;
 

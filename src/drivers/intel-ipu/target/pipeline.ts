@@ -125,6 +125,7 @@ export class Pipeline {
 
   /** Removes learned entries idle for longer than PIN_IDLE_NS. */
   expire(now: number): void {
+    this.services.expire(now);
     for (const t of [TABLES.pinned_flows, TABLES.pinned_flows_reverse]) {
       for (const e of [...this.state.entries(t)]) {
         if (now - (this.lastSeen.get(`${t.id}|${e.key}`) ?? 0) > PIN_IDLE_NS) {

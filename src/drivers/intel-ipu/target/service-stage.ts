@@ -10,7 +10,7 @@
 // members' DNAT pointers, so removing a backend moves only its own flows.
 import { rewriteDst, rewriteSrc, type ParsedPacket } from '../../../sim/packet/index.js';
 import { LpmTrie } from '../../../sim/lookup/lpm-trie.js';
-import type { CostSink } from '../../../sim/cost/ops.js';
+import { NO_COST, type CostSink } from '../../../sim/cost/ops.js';
 import { formatIpv4 } from '../../../hal/index.js';
 import { toFixed } from '../p4rt/bytestrings.js';
 import { ACTIONS, TABLES, type TableDef } from '../program/program.js';
@@ -78,6 +78,8 @@ function rendezvous(tuple: readonly number[], ptrs: readonly { ptr: number; weig
 }
 
 export class ServiceStage {
+  /** When each service_affinity entry lapses (virtual ns), by its stored key. */
+  private readonly affinityUntil = new Map<string, number>();
   private sourceVersion = -1;
   private sources = new Map<string, LpmTrie<StoredEntry>>();
 
@@ -126,6 +128,36 @@ export class ServiceStage {
     return this.state.get(TABLES.dnat_rewrite, exactKey([pin.action!.params.dnat_ptr])) !== undefined;
   }
 
+  /** The client's remembered backend, while unexpired and still in the pool it would be chosen from. */
+  private remembered(key: readonly number[], pool: readonly { ptr: number }[], now: number, cost: CostSink): number | undefined {
+    const e = this.t.exact(TABLES.service_affinity, key, cost, 'service-lb');
+    if (!e) return undefined;
+    if (now >= (this.affinityUntil.get(e.key) ?? 0)) {
+      this.t.forget(TABLES.service_affinity, e);
+      this.affinityUntil.delete(e.key);
+      return undefined;
+    }
+    const ptr = Number(e.action!.params.dnat_ptr);
+    return pool.some((b) => b.ptr === ptr) ? ptr : undefined;
+  }
+
+  /** Learns (or refreshes) a client's backend: a new connection restarts its affinity time. */
+  private remember(key: readonly number[], ptr: bigint, until: number, now: number, cost: CostSink): void {
+    this.t.learn(TABLES.service_affinity, key, 'affinity_hit', { dnat_ptr: ptr }, now, cost);
+    const e = this.t.exact(TABLES.service_affinity, key, NO_COST, 'service-lb');
+    if (e) this.affinityUntil.set(e.key, until);
+  }
+
+  /** Removes lapsed affinity entries (before a controller reads the table). */
+  expire(now: number): void {
+    for (const e of [...this.state.entries(TABLES.service_affinity)]) {
+      if (now >= (this.affinityUntil.get(e.key) ?? 0)) {
+        this.state.forget(TABLES.service_affinity, e.key);
+        this.affinityUntil.delete(e.key);
+      }
+    }
+  }
+
   run(vrf: number, frame: Uint8Array, pkt: ParsedPacket, f: LbFlow, step: Step, cost: CostSink, now: number): LbVerdict {
     if (f.srcPort === undefined || f.dstPort === undefined) return undefined;
     const bytes = frame.length;
@@ -170,8 +202,16 @@ export class ServiceStage {
         const detail = `service ${name}: groups ${a.params.group_id} and ${a.params.standby_group_id} have no backend`;
         return a.params.empty_drop === 1n ? { drop: 'service-no-endpoints', table: 'backend_group', detail } : { reject: 'service-no-endpoints', table: 'backend_group', detail };
       }
-      ptr = BigInt(pool[rendezvous(tuple, pool)].ptr);
-      step('service-lb', `service ${name} → backend pointer ${ptr} of its ${which} by flow hash`, 'backend_group');
+      const affinityS = Number(a.params.affinity_s);
+      const remembered = affinityS > 0 ? this.remembered([vrf, f.dst, f.protocol, f.dstPort, f.src], pool, now, cost) : undefined;
+      if (remembered !== undefined) {
+        ptr = BigInt(remembered);
+        step('service-lb', `service ${name} → backend pointer ${ptr}: client-IP affinity of ${ip(f.src)}`, 'service_affinity');
+      } else {
+        ptr = BigInt(pool[rendezvous(tuple, pool)].ptr);
+        step('service-lb', `service ${name} → backend pointer ${ptr} of its ${which} by flow hash${affinityS > 0 ? `, remembered for client ${ip(f.src)} for ${affinityS} s` : ''}`, 'backend_group');
+      }
+      if (affinityS > 0) this.remember([vrf, f.dst, f.protocol, f.dstPort, f.src], ptr, now + affinityS * 1e9, now, cost);
     }
     if (ptr !== undefined) {
       const rw = this.t.exact(TABLES.dnat_rewrite, [ptr], cost, 'service-lb');
