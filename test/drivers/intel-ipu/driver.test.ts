@@ -98,8 +98,9 @@ describe('intel-ipu driver', () => {
         te('ipv4_route', { vrf: 0, dst_addr: { value: ip4('30.0.0.0'), prefixLen: 8 } }, 'route_drop'),
       ],
       acl: [
-        te('acl', { stage: 1, ep_tag: { optional: 2 }, src_addr: { value: ip4('10.0.0.0'), mask: 0xffffff00 }, protocol: { optional: 6 }, dst_port: { low: 80, high: 80 } }, 'acl_allow', {}, 100),
-        te('acl', { stage: 2, protocol: { optional: 17 } }, 'acl_deny', {}, 5),
+        // A present prefix names its family (ip version), a present port range needs ports (port valid).
+        te('acl', { stage: 1, ep_tag: { optional: 2 }, src_addr: { value: ip4('10.0.0.0'), mask: 0xffffff00 }, protocol: { optional: 6 }, dst_port: { low: 80, high: 80 }, src_ip_version: { optional: 4 }, dst_port_valid: { optional: 1 } }, 'acl_allow', {}, 100),
+        te('acl', { stage: 2, protocol: { optional: 17 }, dst_ip_version: { optional: 4 }, dst_port_valid: { optional: 1 } }, 'acl_deny', {}, 5),
       ],
     };
     for (const [table, want] of Object.entries(expected)) {
@@ -144,9 +145,9 @@ describe('intel-ipu driver', () => {
     const st = await statusesOf(
       hal.write({
         updates: [
-          ins('endpoint', { ip: 'fd00::2', portId: 'host2', mac: '0a:00:00:00:00:09', endpointId: 'v6' }),
+          ins('service', { vip: 'fd00::10', protocol: 6, port: 80, drop: {} }),
           ins('acl', { stage: 'ACL_INGRESS', priority: 7, action: 'ACL_REJECT' }),
-          ins('tunnel', { id: 't', type: 'VXLAN', localIp: '1.1.1.1', remoteIp: '2.2.2.2', underlayNexthopId: 'gw' }),
+          ins('ctZone', { zone: 5 }),
           ins('route', { prefix: '40.0.0.0/8', nexthopId: 'missing' }),
           del('nexthop', { id: 'gw' }),
         ],
@@ -159,7 +160,7 @@ describe('intel-ipu driver', () => {
       ['NOT_FOUND', 'REFERENCE_MISSING'],
       ['FAILED_PRECONDITION', 'OBJECT_IN_USE'],
     ]);
-    expect(st[0].fieldPath).to.equal('updates[0].entry.endpoint.ip');
+    expect(st[0].fieldPath).to.equal('updates[0].entry.service.vip');
     const after = await hal.getState();
     expect(after.digest).to.equal(before.digest);
     expect(after.generation).to.equal(before.generation);

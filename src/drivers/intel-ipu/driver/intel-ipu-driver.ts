@@ -54,11 +54,11 @@ import { TableStore } from '../../../sim/state/table-store.js';
 import { P4RuntimeCallError, P4RuntimeClient, type ClientTls } from '../p4rt/client.js';
 import type { Atomicity as P4Atomicity, TableEntry, Update as P4Update } from '../p4rt/messages.js';
 import { p4info } from '../program/p4info.js';
-import { TABLES, type TableName } from '../program/program.js';
+import { PROGRAM_NAME, PROGRAM_VERSION, TABLES, type TableName } from '../program/program.js';
 import { IpuTarget } from '../target/target.js';
 import { targetPorts } from '../target/ports.js';
 import { devPki } from '../tls.js';
-import { HAL_TO_P4, IPU_ATOMICITY, IPU_FEATURES, IPU_MAX_BATCH, IPU_NOTES, ipuTables } from './capabilities.js';
+import { HAL_TO_P4, HAL_TO_P4_ALL, IPU_ATOMICITY, IPU_FEATURES, IPU_MAX_BATCH, IPU_NOTES, ipuTables } from './capabilities.js';
 import { IdSpace } from './ids.js';
 import { TestPortClient } from './test-port.js';
 import { Unresolved, Untranslatable, fromP4, metaOf, toP4, type Body, type HalRow, type Pointers, type PortMap } from './translate.js';
@@ -87,7 +87,7 @@ export interface IntelIpuOptions {
 const pem = (v: string) => Buffer.from(v.includes('-----BEGIN') ? v : readFileSync(v, 'utf8'));
 
 /** Installed in this order on a (re)sync, so references resolve. */
-const SYNC_ORDER = ['port', 'nexthop', 'ecmp_group', 'neighbor', 'endpoint', 'route', 'acl', 'backend_group', 'service', 'service_source'];
+const SYNC_ORDER = ['port', 'nexthop', 'tunnel', 'tunnel-nexthop', 'ecmp_group', 'neighbor', 'endpoint', 'route', 'acl', 'tunnel_term', 'backend_group', 'service', 'service_source'];
 
 interface Planned {
   status: UpdateStatus;
@@ -107,7 +107,7 @@ const P4_TO_HAL: Record<number, [Parameters<typeof statusOf>[0], Parameters<type
 export class IntelIpuDriver implements Hal {
   private readonly tables: Record<string, TableSupport>;
   private readonly shadow: TableStore;
-  private readonly ptr: Pointers = { nexthop: new IdSpace('next-hop', 0xffff), ecmp: new IdSpace('ECMP group', 0xffff), epTag: new IdSpace('endpoint tag', 0xffff) };
+  private readonly ptr: Pointers = { nexthop: new IdSpace('next-hop', 0xffff), ecmp: new IdSpace('ECMP group', 0xffff), epTag: new IdSpace('endpoint tag', 0xffff), tunnel: new IdSpace('tunnel', TABLES.tunnel_encap.size) };
   /** Backend group and DNAT pointers of the service path (translate-services.ts). */
   private readonly sp = servicePointers();
   private portByName = new Map<string, number>();
@@ -208,15 +208,18 @@ export class IntelIpuDriver implements Hal {
         const key = e.match?.[0]?.exact?.value;
         if (t === 'nexthop' && md.id && key) this.ptr.nexthop.bind(md.id, Number(Buffer.from(key).readUIntBE(0, key.length)));
         if (t === 'ecmp_group' && md.id && key) this.ptr.ecmp.bind(md.id, Number(Buffer.from(key).readUIntBE(0, key.length)));
-        const tag = t === 'ipv4_to_port' ? e.action?.action?.params?.find((p) => p.paramId === 3)?.value : t === 'acl' ? e.match?.find((m) => m.fieldId === 2)?.optional?.value : undefined;
+        if (t === 'tunnel_encap' && md.id && key) this.ptr.tunnel.bind(md.id, Number(Buffer.from(key).readUIntBE(0, key.length)));
+        const tag = t === 'ipv4_to_port' || t === 'ipv6_to_port' ? e.action?.action?.params?.find((p) => p.paramId === 3)?.value : t === 'acl' ? e.match?.find((m) => m.fieldId === 2)?.optional?.value : undefined;
         if (md.ep && tag) this.ptr.epTag.bind(md.ep, Number(Buffer.from(tag).readUIntBE(0, tag.length)));
         bindServicePointers(t, e, metaOf(e), this.sp);
       }
     }
     const hal = [...fromP4(rows, this.ptr, this.portMap), ...servicesFromP4(rows, this.sp)];
+    // Tunnel next hops come after the tunnels, which come after their underlay next hops.
+    const kind = (r: HalRow) => (r.table === 'nexthop' && r.body.tunnelId ? 'tunnel-nexthop' : r.table);
     for (const table of SYNC_ORDER) {
-      for (const r of hal.filter((x) => x.table === table)) {
-        const c = checkUpdate({ type: table === 'port' ? 'MODIFY' : 'INSERT', entry: makeEntry(memberOf(table), r.body) }, 0);
+      for (const r of hal.filter((x) => kind(x) === table)) {
+        const c = checkUpdate({ type: r.table === 'port' ? 'MODIFY' : 'INSERT', entry: makeEntry(memberOf(r.table), r.body) }, 0);
         if (c.ok) this.shadow.apply(c.update, 'sync');
         if (table === 'port') this.portConfigured.add(r.body.id as string);
       }
@@ -244,7 +247,7 @@ export class IntelIpuDriver implements Hal {
   /** Every HAL row the device holds: port rows for every port, then the translated tables. */
   private async deviceRows(counters: boolean, halTables?: readonly string[]): Promise<HalRow[]> {
     const wanted = halTables ?? Object.keys(HAL_TO_P4);
-    const p4names = [...new Set(wanted.flatMap((t) => ((SERVICE_TABLES as readonly string[]).includes(t) ? SERVICE_P4_TABLES : [HAL_TO_P4[t]])))];
+    const p4names = [...new Set(wanted.flatMap((t) => ((SERVICE_TABLES as readonly string[]).includes(t) ? SERVICE_P4_TABLES : HAL_TO_P4_ALL[t])))];
     const device = await this.readDevice(counters, p4names);
     let rows: HalRow[];
     try {
@@ -264,7 +267,7 @@ export class IntelIpuDriver implements Hal {
 
   async describe(): Promise<DescribeResponse> {
     return {
-      identity: { vendor: 'xpuhal', model: this.embedded ? 'ipu-sim (P4Runtime)' : 'P4Runtime target', driver: 'intel-ipu', serial: `p4rt-device-${this.client.options.deviceId}`, halVersion: HAL_VERSION, pipelineVersion: 'xpuhal_k8s_ipu-1.0' },
+      identity: { vendor: 'xpuhal', model: this.embedded ? 'ipu-sim (P4Runtime)' : 'P4Runtime target', driver: 'intel-ipu', serial: `p4rt-device-${this.client.options.deviceId}`, halVersion: HAL_VERSION, pipelineVersion: `${PROGRAM_NAME}-${PROGRAM_VERSION}` },
       capabilities: {
         tables: tableCapabilities(this.tables, (t) => this.shadow.count(t)),
         atomicityModes: [...IPU_ATOMICITY],
@@ -305,7 +308,11 @@ export class IntelIpuDriver implements Hal {
   }
   private valueCheck?: ValueSupport;
 
-  private translate(u: ValidUpdate, before: Body | undefined): { forward: P4Update[]; inverse: P4Update[] } {
+  /**
+   * `configured`: ports with a port_config entry once the batch's earlier updates
+   * are applied, so a second MODIFY of a port in one batch is a P4 MODIFY.
+   */
+  private translate(u: ValidUpdate, before: Body | undefined, configured: Set<string>): { forward: P4Update[]; inverse: P4Update[] } {
     const t = u.table.name;
     if ((SERVICE_TABLES as readonly string[]).includes(t)) {
       return translateService(t, u.type as 'INSERT' | 'MODIFY' | 'DELETE', u.body, before, { sp: this.sp, othersWithKey: (b) => this.sourcesWithKey(b, u.key) });
@@ -313,9 +320,12 @@ export class IntelIpuDriver implements Hal {
     const entries = (b: Body) => toP4(t, b, this.ptr, this.portMap);
     const up = (type: 'INSERT' | 'MODIFY' | 'DELETE', es: TableEntry[]): P4Update[] => es.map((e) => ({ type, entity: { tableEntry: type === 'DELETE' ? { ...e, action: undefined, metadata: undefined } : e } }));
     if (t === 'port') {
-      const configured = this.portConfigured.has(u.body.id as string);
+      const had = configured.has(u.body.id as string);
       if (u.type !== 'MODIFY') return { forward: [], inverse: [] };
-      return { forward: up(configured ? 'MODIFY' : 'INSERT', entries(u.body)), inverse: configured ? up('MODIFY', entries(before!)) : up('DELETE', entries(u.body)) };
+      const now = entries(u.body);
+      const ops = { forward: up(had ? 'MODIFY' : 'INSERT', now), inverse: had ? up('MODIFY', entries(before!)) : up('DELETE', now) };
+      configured.add(u.body.id as string);
+      return ops;
     }
     if (u.type === 'INSERT') return { forward: up('INSERT', entries(u.body)), inverse: up('DELETE', entries(u.body)) };
     if (u.type === 'MODIFY') return { forward: up('MODIFY', entries(u.body)), inverse: up('MODIFY', entries(before!)) };
@@ -333,6 +343,7 @@ export class IntelIpuDriver implements Hal {
     // cache is rolled back: it only follows what the device accepts (phase 3).
     const plan: Planned[] = this.shadow.transaction((rollback) => {
       const out: Planned[] = [];
+      const configured = new Set(this.portConfigured);
       for (const c of checked.updates) {
         if (!c.ok) {
           out.push({ status: c.status, forward: [], inverse: [] });
@@ -348,7 +359,7 @@ export class IntelIpuDriver implements Hal {
           let unresolved = false;
           try {
             // MODIFY/DELETE of a missing entry: the cache reports ENTRY_NOT_FOUND below.
-            if (u.type === 'INSERT' || before) ops = this.translate(u, before);
+            if (u.type === 'INSERT' || before) ops = this.translate(u, before, configured);
           } catch (e) {
             if (e instanceof Unresolved) unresolved = true;
             else if (e instanceof Untranslatable) status = statusOf('UNIMPLEMENTED', 'FEATURE_UNSUPPORTED', e.message, e.field ? `${path}.${e.field}` : path);
@@ -451,10 +462,11 @@ export class IntelIpuDriver implements Hal {
     const keep = (t: string) => new Set([...this.shadow.entries(t)].map((e) => e.body.id as string));
     const nh = keep('nexthop');
     const grp = keep('ecmp_group');
+    const tun = keep('tunnel');
     const eps = new Set([...this.shadow.entries('endpoint'), ...this.shadow.entries('acl')].map((e) => e.body.endpointId as string).filter(Boolean));
     const bgs = keep('backend_group');
     const dnats = new Set([...this.shadow.entries('backend_group')].flatMap((e) => ((e.body.members as Body[] | undefined) ?? []).map((m) => `${e.body.id as string}|${m.ip as string}|${m.port as number}`)));
-    for (const [space, live] of [[this.ptr.nexthop, nh], [this.ptr.ecmp, grp], [this.ptr.epTag, eps], [this.sp.group, bgs], [this.sp.dnat, dnats]] as const) {
+    for (const [space, live] of [[this.ptr.nexthop, nh], [this.ptr.ecmp, grp], [this.ptr.epTag, eps], [this.ptr.tunnel, tun], [this.sp.group, bgs], [this.sp.dnat, dnats]] as const) {
       for (const n of space.names()) if (!live.has(n)) space.free(n);
     }
   }
@@ -574,7 +586,11 @@ export class IntelIpuDriver implements Hal {
   }
 }
 
-const P4_TO_HAL_TABLE: Record<string, string> = Object.fromEntries([...Object.entries(HAL_TO_P4).map(([h, p]) => [p, h]), ['ipv4_src_endpoint', 'endpoint'], ['dnat_rewrite', 'backend_group'], ['pinned_flows', 'service'], ['pinned_flows_reverse', 'service']]);
+const P4_TO_HAL_TABLE: Record<string, string> = Object.fromEntries([
+  ...Object.entries(HAL_TO_P4_ALL).flatMap(([h, ps]) => ps.map((p) => [p, h])),
+  ['pinned_flows', 'service'],
+  ['pinned_flows_reverse', 'service'],
+]);
 
 function rolledBack(n: number, failed: number, s: UpdateStatus): UpdateStatus[] {
   return Array.from({ length: n }, (_, i) =>

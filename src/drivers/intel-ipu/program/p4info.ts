@@ -16,7 +16,7 @@ const preamble = (id: number, name: string, brief?: string) => ({ id, name: QUAL
 export function buildP4Info(): Record<string, unknown> {
   const tables = Object.values(TABLES) as TableDef[];
   return {
-    pkgInfo: { name: PROGRAM_NAME, version: PROGRAM_VERSION, arch: 'pna', organization: 'xpuhal', doc: { brief: 'Kubernetes offload pipeline for an IPU-style P4 target (IPv4)' } },
+    pkgInfo: { name: PROGRAM_NAME, version: PROGRAM_VERSION, arch: 'pna', organization: 'xpuhal', doc: { brief: 'Kubernetes offload pipeline for an IPU-style P4 target (IPv4, IPv6, VXLAN/Geneve)' } },
     tables: tables.map((t) => ({
       preamble: preamble(t.id, t.name, t.brief),
       matchFields: t.fields.map((m) => ({ id: m.id, name: m.name, bitwidth: m.bitwidth, matchType: m.match })),

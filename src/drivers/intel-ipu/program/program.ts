@@ -7,7 +7,10 @@
 // (ipdk k8s-infra-offload): exact-match pod forwarding keyed on the destination
 // address, next hops and rewrites referenced by pointers (small integer ids),
 // an action selector with a bounded group size, policy in a TCAM table with a
-// bounded pool of port-range checkers. It is IPv4-only, like that pipeline.
+// bounded pool of port-range checkers, VXLAN/Geneve encapsulation through a
+// rewrite table indexed by a pointer (vxlan_encap_mod_table there) and
+// termination by (type, local VTEP, VNI). IPv6 has its own endpoint, route and
+// neighbor tables beside the IPv4 ones; the ACL table carries both families.
 
 export type MatchKind = 'EXACT' | 'LPM' | 'TERNARY' | 'RANGE' | 'OPTIONAL';
 
@@ -96,6 +99,34 @@ export const ACTIONS = {
   lb_empty: { id: ACTION | 19, name: 'lb_empty', params: [], brief: 'The only action of a group with no backends: the service falls back to its standby group, then to its empty behaviour.' },
   rewrite_dst: { id: ACTION | 20, name: 'rewrite_dst', params: [p(1, 'ip', 32), p(2, 'port', 16)], brief: 'DNAT: destination address and port, checksums updated.' },
   pinned_hit: { id: ACTION | 21, name: 'pinned_hit', params: [p(1, 'dnat_ptr', 24)], brief: 'Learned (add-on-miss): this connection keeps its backend.' },
+  nh_tunnel: { id: ACTION | 23, name: 'nh_tunnel', params: [p(1, 'tunnel_ptr', 16)], brief: 'Into a tunnel: encapsulate with the tunnel_encap entry at tunnel_ptr.' },
+  vxlan_encap: {
+    id: ACTION | 24,
+    name: 'vxlan_encap',
+    params: [p(1, 'local_ip', 32), p(2, 'remote_ip', 32), p(3, 'udp_dst_port', 16), p(4, 'vni', 24), p(5, 'ttl', 8), p(6, 'underlay_nexthop_id', 16)],
+    brief: 'VXLAN (RFC 7348): outer IPv4 (DF) local_ip → remote_ip, UDP to udp_dst_port from a hash of the inner flow, out by the underlay next hop.',
+  },
+  geneve_encap: {
+    id: ACTION | 25,
+    name: 'geneve_encap',
+    params: [p(1, 'local_ip', 32), p(2, 'remote_ip', 32), p(3, 'udp_dst_port', 16), p(4, 'vni', 24), p(5, 'ttl', 8), p(6, 'underlay_nexthop_id', 16), p(7, 'options', 2016), p(8, 'options_len', 8)],
+    brief: 'Geneve (RFC 8926): as vxlan_encap, with options_len bytes of TLV options (options holds them right-aligned).',
+  },
+  vxlan_encap_v6: {
+    id: ACTION | 29,
+    name: 'vxlan_encap_v6',
+    params: [p(1, 'local_ip', 128), p(2, 'remote_ip', 128), p(3, 'udp_dst_port', 16), p(4, 'vni', 24), p(5, 'ttl', 8), p(6, 'underlay_nexthop_id', 16)],
+    brief: 'VXLAN with an outer IPv6 header (hop limit ttl); the UDP checksum is computed (RFC 6935 allows zero, this program does not use it).',
+  },
+  geneve_encap_v6: {
+    id: ACTION | 30,
+    name: 'geneve_encap_v6',
+    params: [p(1, 'local_ip', 128), p(2, 'remote_ip', 128), p(3, 'udp_dst_port', 16), p(4, 'vni', 24), p(5, 'ttl', 8), p(6, 'underlay_nexthop_id', 16), p(7, 'options', 2016), p(8, 'options_len', 8)],
+    brief: 'Geneve with an outer IPv6 header.',
+  },
+  decap_to_vrf: { id: ACTION | 26, name: 'decap_to_vrf', params: [p(1, 'vrf', 16)], brief: 'Remove the outer headers; the inner packet continues in vrf.' },
+  nh_neighbor_v6: { id: ACTION | 27, name: 'nh_neighbor_v6', params: [p(1, 'port', 32), p(2, 'neighbor_ip', 128)], brief: 'Out of a port, MAC resolved from neighbor_v6 for an IPv6 neighbor_ip.' },
+  nh_fixed_mac_v6: { id: ACTION | 28, name: 'nh_fixed_mac_v6', params: [p(1, 'port', 32), p(2, 'dmac', 48), p(3, 'neighbor_ip', 128)], brief: 'Out of a port to a fixed MAC; an IPv6 neighbor_ip is carried, not looked up.' },
   reverse_hit: { id: ACTION | 22, name: 'reverse_hit', params: [p(1, 'vip', 32), p(2, 'port', 16)], brief: 'Learned (add-on-miss): replies of a balanced connection get the VIP:port back as source.' },
   // Service additions (ids from 64 up, apart from the routing/tunnel actions).
   svc_reject: { id: ACTION | 64, name: 'svc_reject', params: [], brief: 'A service VIP:port that rejects: TCP RST, else ICMP port unreachable, out of the ingress port (counted service-reject).' },
@@ -151,7 +182,7 @@ export const TABLES = {
     id: TABLE | 5,
     name: 'nexthop',
     fields: [f(1, 'nexthop_id', 16, 'EXACT')],
-    actions: [ACTIONS.nh_neighbor.id, ACTIONS.nh_connected.id, ACTIONS.nh_fixed_mac.id],
+    actions: [ACTIONS.nh_neighbor.id, ACTIONS.nh_connected.id, ACTIONS.nh_fixed_mac.id, ACTIONS.nh_neighbor_v6.id, ACTIONS.nh_fixed_mac_v6.id, ACTIONS.nh_tunnel.id],
     size: 4096,
     brief: 'Next hops, indexed by a pointer the routes and ECMP members carry.',
   },
@@ -186,11 +217,18 @@ export const TABLES = {
       f(7, 'dst_port', 16, 'RANGE'),
       f(8, 'icmp_type', 8, 'OPTIONAL'),
       f(9, 'icmp_code', 8, 'OPTIONAL'),
+      f(10, 'src_ip_version', 4, 'OPTIONAL'),
+      f(11, 'dst_ip_version', 4, 'OPTIONAL'),
+      f(12, 'src_ipv6', 128, 'TERNARY'),
+      f(13, 'dst_ipv6', 128, 'TERNARY'),
+      f(14, 'src_port_valid', 1, 'OPTIONAL'),
+      f(15, 'dst_port_valid', 1, 'OPTIONAL'),
     ],
     actions: [ACTIONS.acl_allow.id, ACTIONS.acl_deny.id],
     size: 4096,
     counterId: DIRECT_COUNTER | 8,
-    brief: 'Network policy (TCAM): stage 1 = ingress of the destination endpoint, 2 = egress of the source endpoint; highest priority wins.',
+    brief:
+      'Network policy (TCAM), both families: stage 1 = ingress of the destination endpoint, 2 = egress of the source endpoint; highest priority wins. src/dst_ip_version match the IP version of a packet when the rule names an address family; src/dst_port_valid match packets that have L4 ports.',
   },
 
   service_lb: {
@@ -238,6 +276,66 @@ export const TABLES = {
     learned: true,
     brief: 'The reply direction of each pinned connection, learned with it: source rewritten back to VIP:port.',
   },
+  tunnel_encap: {
+    id: TABLE | 14,
+    name: 'tunnel_encap',
+    fields: [f(1, 'tunnel_ptr', 16, 'EXACT')],
+    actions: [ACTIONS.vxlan_encap.id, ACTIONS.geneve_encap.id, ACTIONS.vxlan_encap_v6.id, ACTIONS.geneve_encap_v6.id],
+    size: 1024,
+    brief: 'Tunnel encapsulation rewrites indexed by the pointer a nh_tunnel next hop carries (as vxlan_encap_mod_table).',
+  },
+  tunnel_term: {
+    id: TABLE | 15,
+    name: 'tunnel_term',
+    fields: [f(1, 'tunnel_type', 2, 'EXACT'), f(2, 'dst_addr', 32, 'EXACT'), f(3, 'vni', 24, 'EXACT')],
+    actions: [ACTIONS.decap_to_vrf.id],
+    size: 1024,
+    counterId: DIRECT_COUNTER | 15,
+    brief: 'Tunnel termination: type (1 VXLAN on UDP 4789, 2 Geneve on UDP 6081), outer IPv4 destination (a local VTEP) and VNI.',
+  },
+  tunnel_term_v6: {
+    id: TABLE | 20,
+    name: 'tunnel_term_v6',
+    fields: [f(1, 'tunnel_type', 2, 'EXACT'), f(2, 'dst_addr', 128, 'EXACT'), f(3, 'vni', 24, 'EXACT')],
+    actions: [ACTIONS.decap_to_vrf.id],
+    size: 1024,
+    counterId: DIRECT_COUNTER | 20,
+    brief: 'Tunnel termination for an outer IPv6 destination (a local VTEP).',
+  },
+  ipv6_to_port: {
+    id: TABLE | 16,
+    name: 'ipv6_to_port',
+    fields: [f(1, 'vrf', 16, 'EXACT'), f(2, 'dst_addr', 128, 'EXACT')],
+    actions: [ACTIONS.to_endpoint.id],
+    size: 4096,
+    counterId: DIRECT_COUNTER | 16,
+    brief: 'Pod forwarding for IPv6 endpoints (wins over ipv6_route).',
+  },
+  ipv6_src_endpoint: {
+    id: TABLE | 17,
+    name: 'ipv6_src_endpoint',
+    fields: [f(1, 'vrf', 16, 'EXACT'), f(2, 'src_addr', 128, 'EXACT')],
+    actions: [ACTIONS.set_src_endpoint.id],
+    size: 4096,
+    brief: 'IPv6 endpoints keyed by source address, for egress policy.',
+  },
+  neighbor_v6: {
+    id: TABLE | 18,
+    name: 'neighbor_v6',
+    fields: [f(1, 'vrf', 16, 'EXACT'), f(2, 'ip', 128, 'EXACT')],
+    actions: [ACTIONS.set_neighbor_mac.id],
+    size: 4096,
+    brief: 'IPv6 neighbor (NDP) resolution: next-hop address to MAC.',
+  },
+  ipv6_route: {
+    id: TABLE | 19,
+    name: 'ipv6_route',
+    fields: [f(1, 'vrf', 16, 'EXACT'), f(2, 'dst_addr', 128, 'LPM')],
+    actions: [ACTIONS.route_to_nexthop.id, ACTIONS.route_to_ecmp.id, ACTIONS.route_drop.id, ACTIONS.route_reject.id],
+    size: 8192,
+    counterId: DIRECT_COUNTER | 19,
+    brief: 'IPv6 LPM routing per VRF.',
+  },
   service_source: {
     id: TABLE | 64,
     name: 'service_source',
@@ -265,11 +363,15 @@ export const ACL_RANGE_CHECKERS = 64;
 export const PACKET_IN = { id: CONTROLLER_HEADER | 1, name: 'packet_in', metadata: [{ id: 1, name: 'ingress_port', bitwidth: 32 }, { id: 2, name: 'reason', bitwidth: 8 }] } as const;
 export const PACKET_OUT = { id: CONTROLLER_HEADER | 2, name: 'packet_out', metadata: [{ id: 1, name: 'egress_port', bitwidth: 32 }] } as const;
 
+/** tunnel_term.tunnel_type values. */
+export const TUNNEL_VXLAN = 1;
+export const TUNNEL_GENEVE = 2;
+
 /** packet_in.reason values. */
 export const PUNT_ARP = 1;
 
 export const PROGRAM_NAME = 'xpuhal_k8s_ipu';
-export const PROGRAM_VERSION = '1.0';
+export const PROGRAM_VERSION = '1.1';
 export const QUALIFIED = (name: string) => `${PREFIX}${name}`;
 
 const tablesById = new Map<number, TableDef>(Object.values(TABLES).map((t) => [t.id, t]));

@@ -16,6 +16,9 @@ import { toFixed } from '../p4rt/bytestrings.js';
 import type { ActionCall, MatchValue, StoredEntry, TableState } from './table-state.js';
 import { ServiceStage } from './service-stage.js';
 import { rejectOut } from './reject.js';
+import { AclStage } from './acl-stage.js';
+import { describeEncap, encapsulate, outerFamily, terminate } from './tunnel-stage.js';
+import { addrText, describeView, hashWords, viewOf } from './view.js';
 import type { TargetPort } from './ports.js';
 
 export interface PipelineResult {
@@ -38,6 +41,12 @@ interface Flow {
 
 const BROADCAST = 'ff:ff:ff:ff:ff:ff';
 
+/** The tables of each address family. */
+const FAMILY = {
+  4: { toPort: TABLES.ipv4_to_port, srcEndpoint: TABLES.ipv4_src_endpoint, route: TABLES.ipv4_route, neighbor: TABLES.neighbor },
+  6: { toPort: TABLES.ipv6_to_port, srcEndpoint: TABLES.ipv6_src_endpoint, route: TABLES.ipv6_route, neighbor: TABLES.neighbor_v6 },
+} as const;
+
 /** Exact-match index of a table whose fields are all EXACT: TableState keys are already canonical. */
 function exactKey(values: readonly (number | bigint)[]): string {
   return `${values.map((v) => `${BigInt(v).toString(16)}/0`).join(',')}#0`;
@@ -56,10 +65,10 @@ function fnv(values: readonly number[]): number {
 }
 
 export class Pipeline {
-  private routeVersion = -1;
-  private routes = new Map<number, LpmTrie<StoredEntry>>();
-  private aclVersion = -1;
-  private acl: StoredEntry[] = [];
+  /** Per family, per VRF: an LPM trie over the family's route table, rebuilt when the table changes. */
+  private readonly routeVersion = { 4: -1, 6: -1 };
+  private readonly routes = { 4: new Map<number, LpmTrie<StoredEntry>>(), 6: new Map<number, LpmTrie<StoredEntry>>() };
+  private readonly acl: AclStage;
   /** Last time each learned entry was hit (virtual ns), by entry key. */
   private readonly lastSeen = new Map<string, number>();
 
@@ -69,6 +78,7 @@ export class Pipeline {
     readonly countLookup: (table: string, hit: boolean) => void,
   ) {
     this.services = new ServiceStage(state, this);
+    this.acl = new AclStage(state, countLookup);
   }
 
   private readonly services: ServiceStage;
@@ -85,54 +95,25 @@ export class Pipeline {
     return e;
   }
 
-  private route(vrf: number, dst: number, cost: CostSink): StoredEntry | undefined {
-    const t = TABLES.ipv4_route;
-    if (this.routeVersion !== this.state.version(t)) {
-      this.routes = new Map();
+  private route(family: 4 | 6, vrf: number, dst: bigint, cost: CostSink): StoredEntry | undefined {
+    const t = family === 4 ? TABLES.ipv4_route : TABLES.ipv6_route;
+    const bytes = family === 4 ? 4 : 16;
+    if (this.routeVersion[family] !== this.state.version(t)) {
+      const routes = new Map<number, LpmTrie<StoredEntry>>();
       for (const e of this.state.entries(t)) {
         const v = Number(e.match.get('vrf')!.value);
         // An omitted LPM field is the /0 default route.
         const m = e.match.get('dst_addr');
-        let trie = this.routes.get(v);
-        if (!trie) this.routes.set(v, (trie = new LpmTrie()));
-        trie.set(toFixed(m?.value ?? 0n, 4), m?.prefixLen ?? 0, e);
+        let trie = routes.get(v);
+        if (!trie) routes.set(v, (trie = new LpmTrie()));
+        trie.set(toFixed(m?.value ?? 0n, bytes), m?.prefixLen ?? 0, e);
       }
-      this.routeVersion = this.state.version(t);
+      this.routes[family] = routes;
+      this.routeVersion[family] = this.state.version(t);
     }
-    const hit = this.routes.get(vrf)?.lookup(toFixed(BigInt(dst), 4))?.value;
+    const hit = this.routes[family].get(vrf)?.lookup(toFixed(dst, bytes))?.value;
     this.countLookup(t.name, !!hit);
     cost.charge('routing', 'lookup', this.state.count(t), t.name, 'lpm');
-    return hit;
-  }
-
-  private aclMatch(stage: number, tag: number, f: Flow, cost: CostSink): StoredEntry | undefined {
-    const t = TABLES.acl;
-    if (this.aclVersion !== this.state.version(t)) {
-      this.acl = [...this.state.entries(t)].sort((a, b) => b.priority - a.priority);
-      this.aclVersion = this.state.version(t);
-    }
-    cost.charge('policy', 'lookup', this.acl.length, t.name, 'ternary');
-    const fields: Record<string, number | undefined> = {
-      stage,
-      ep_tag: tag,
-      src_addr: f.src,
-      dst_addr: f.dst,
-      protocol: f.protocol,
-      src_port: f.srcPort,
-      dst_port: f.dstPort,
-      icmp_type: f.icmpType,
-      icmp_code: f.icmpCode,
-    };
-    const hit = this.acl.find((e) => {
-      for (const [name, m] of e.match) {
-        const v = fields[name];
-        if (v === undefined) return false;
-        const x = BigInt(v >>> 0);
-        if (m.kind === 'TERNARY' ? (x & m.mask!) !== m.value : m.kind === 'RANGE' ? x < m.value || x > m.high! : x !== m.value) return false;
-      }
-      return true;
-    });
-    this.countLookup(t.name, !!hit);
     return hit;
   }
 
@@ -187,15 +168,15 @@ export class Pipeline {
       step(stage, detail, table);
       return { disposition: 'DROPPED', dropReason: reason, trace };
     };
-    const cfg = this.portCfg(port, cost);
+    let cfg = this.portCfg(port, cost);
     if (!cfg.up) return drop('port-down', `ingress port ${port.name} is administratively down`, 'port-ingress', 'port_config');
     step('port-ingress', `received on ${port.name} (port ${port.number}, vrf ${cfg.vrf})`, 'port_config');
 
-    const frame = input.slice();
+    let frame: Uint8Array = input.slice();
     const parsed = parsePacket(frame);
     cost.charge('parse', 'parse', parsed.ok ? parsed.pkt.payloadOffset : frame.length);
     if (!parsed.ok) return drop(`malformed:${parsed.reason}`, `malformed packet: ${parsed.detail}`, 'parse');
-    const pkt = parsed.pkt;
+    let pkt = parsed.pkt;
     if (pkt.l3?.kind === 'arp') {
       cost.charge('parse', 'punt');
       step('parse', `ARP ${pkt.l3.op === 1 ? 'request' : 'reply'} for ${pkt.l3.targetIp}: punted to the controller`);
@@ -204,19 +185,33 @@ export class Pipeline {
     if (pkt.eth.dst !== port.mac && pkt.eth.dst !== BROADCAST) {
       return drop('l2-not-for-device', `destination MAC ${pkt.eth.dst} is not this port's ${port.mac}`, 'parse');
     }
-    if (pkt.l3?.kind !== 'ipv4') {
-      const what = pkt.l3?.kind === 'ipv6' ? 'IPv6 is not handled by this program' : `ethertype 0x${pkt.eth.etherType.toString(16).padStart(4, '0')} is not routed`;
-      return drop('unsupported-ethertype', what, 'parse');
+    if (pkt.l3?.kind !== 'ipv4' && pkt.l3?.kind !== 'ipv6') {
+      return drop('unsupported-ethertype', `ethertype 0x${pkt.eth.etherType.toString(16).padStart(4, '0')} is not routed`, 'parse');
     }
     if (pkt.eth.dst === BROADCAST) return drop('l2-broadcast', 'IP broadcast frames are not routed', 'parse');
-    const f = flowOf(frame, pkt);
-    step('parse', describe(f));
-    const lb = this.services.run(cfg.vrf, frame, pkt, f, step, cost, now);
-    if (lb && 'drop' in lb) return drop(lb.drop, lb.detail, 'service-lb', lb.table);
-    if (lb) return rejectOut(port, frame, pkt, lb.reject, lb.detail, lb.table, trace, cost);
+    const term = terminate(frame, pkt, input.length, (t, v, c, st) => this.exact(t, v, c, st), cost, step);
+    if (term?.kind === 'drop') return drop(term.reason, term.detail, 'tunnel-term', 'tunnel_term');
+    if (term) {
+      frame = term.frame;
+      pkt = term.pkt;
+      cfg = { ...cfg, vrf: term.vrf };
+      if (pkt.l3?.kind !== 'ipv4' && pkt.l3?.kind !== 'ipv6') return drop('unsupported-ethertype', 'the inner frame is not IP', 'tunnel-term');
+    }
+    const bytes = frame.length;
+    if (pkt.l3?.kind === 'ipv4') {
+      const f = flowOf(frame, pkt);
+      step('parse', describe(f));
+      const lb = this.services.run(cfg.vrf, frame, pkt, f, step, cost, now);
+      if (lb && 'drop' in lb) return drop(lb.drop, lb.detail, 'service-lb', lb.table);
+      if (lb) return rejectOut(port, frame, pkt, lb.reject, lb.detail, lb.table, trace, cost);
+    }
+    // Services are IPv4 (service_lb keys on 32-bit VIPs); policy and routing see either family, after DNAT.
+    const v = viewOf(frame, pkt)!;
+    if (pkt.l3?.kind === 'ipv6') step('parse', describeView(v));
+    const fam = FAMILY[v.family];
 
-    const src = this.exact(TABLES.ipv4_src_endpoint, [cfg.vrf, f.src], cost, 'policy');
-    const dst = this.exact(TABLES.ipv4_to_port, [cfg.vrf, f.dst], cost, 'policy');
+    const src = this.exact(fam.srcEndpoint, [cfg.vrf, v.src], cost, 'policy');
+    const dst = this.exact(fam.toPort, [cfg.vrf, v.dst], cost, 'policy');
     const checks: [number, StoredEntry | undefined, 'egress' | 'ingress'][] = [
       [2, src, 'egress'],
       [1, dst, 'ingress'],
@@ -224,10 +219,10 @@ export class Pipeline {
     for (const [stage, ep, dir] of checks) {
       if (!ep) continue;
       const tag = Number(ep.action!.params.ep_tag);
-      const rule = this.aclMatch(stage, tag, f, cost);
+      const rule = this.acl.match(AclStage.fields(stage, tag, v), cost);
       if (rule) {
         rule.counters.packets++;
-        rule.counters.bytes += input.length;
+        rule.counters.bytes += bytes;
         if (rule.action!.action.name === 'acl_deny') return drop('acl-deny', `denied by acl entry priority ${rule.priority} at ${dir} of endpoint tag ${tag}`, 'policy', 'acl');
         step('policy', `allowed by acl entry priority ${rule.priority} at ${dir} of endpoint tag ${tag}`, 'acl');
       } else if (ep.action!.params[dir === 'ingress' ? 'isolated_ingress' : 'isolated_egress'] === 1n) {
@@ -237,20 +232,22 @@ export class Pipeline {
 
     let outPort: TargetPort | undefined;
     let dmac: bigint;
+    let tunnel: StoredEntry | undefined;
     if (dst) {
       dst.counters.packets++;
-      dst.counters.bytes += input.length;
+      dst.counters.bytes += bytes;
       outPort = this.ports.find((p) => BigInt(p.number) === dst.action!.params.port);
       dmac = dst.action!.params.dmac;
-      step('routing', `${formatIpv4(toFixed(BigInt(f.dst), 4))} is a local endpoint on port ${dst.action!.params.port}`, 'ipv4_to_port');
+      step('routing', `${addrText(v.family, v.dst)} is a local endpoint on port ${dst.action!.params.port}`, fam.toPort.name);
     } else {
-      const r = this.route(cfg.vrf, f.dst, cost);
-      if (!r) return drop('no-route', `no route to ${formatIpv4(toFixed(BigInt(f.dst), 4))} in vrf ${cfg.vrf}`, 'routing', 'ipv4_route');
+      const r = this.route(v.family, cfg.vrf, v.dst, cost);
+      const rt = fam.route.name;
+      if (!r) return drop('no-route', `no route to ${addrText(v.family, v.dst)} in vrf ${cfg.vrf}`, 'routing', rt);
       r.counters.packets++;
-      r.counters.bytes += input.length;
+      r.counters.bytes += bytes;
       const a = r.action!;
-      if (a.action.name === 'route_drop') return drop('route-drop', 'route drops', 'routing', 'ipv4_route');
-      if (a.action.name === 'route_reject') return drop('route-reject', 'route rejects', 'routing', 'ipv4_route');
+      if (a.action.name === 'route_drop') return drop('route-drop', 'route drops', 'routing', rt);
+      if (a.action.name === 'route_reject') return drop('route-reject', 'route rejects', 'routing', rt);
       let nhId = a.params.nexthop_id;
       if (a.action.name === 'route_to_ecmp') {
         const g = this.exact(TABLES.ecmp_group, [a.params.group_id], cost, 'routing');
@@ -258,34 +255,72 @@ export class Pipeline {
         const members = this.members(g).filter((m) => m.call.action.name === 'set_ecmp_member');
         if (members.length === 0) return drop('ecmp-empty', `ECMP group ${a.params.group_id} has no members`, 'routing', 'ecmp_group');
         const total = members.reduce((n, m) => n + m.weight, 0);
-        let pick = fnv([f.src, f.dst, f.protocol, f.srcPort ?? 0, f.dstPort ?? 0]) % total;
+        let pick = fnv(hashWords(v)) % total;
         const chosen = members.find((m) => (pick -= m.weight) < 0)!;
         nhId = chosen.call.params.nexthop_id;
         step('routing', `route → ECMP group ${a.params.group_id} → next hop ${nhId} by flow hash`, 'ecmp_group');
-      } else step('routing', `route → next hop ${nhId}`, 'ipv4_route');
-      const nh = this.exact(TABLES.nexthop, [nhId], cost, 'routing');
-      if (!nh) return drop('nexthop-missing', `next hop ${nhId} is not programmed`, 'routing', 'nexthop');
-      const np = nh.action!.params;
-      outPort = this.ports.find((p) => BigInt(p.number) === np.port);
-      if (nh.action!.action.name === 'nh_fixed_mac') dmac = np.dmac;
-      else {
-        const target = nh.action!.action.name === 'nh_neighbor' ? np.neighbor_ip : BigInt(f.dst);
-        const n = this.exact(TABLES.neighbor, [cfg.vrf, target], cost, 'neighbor');
-        if (!n) return drop('neighbor-miss', `no neighbor entry for ${formatIpv4(toFixed(target, 4))}`, 'neighbor', 'neighbor');
-        dmac = n.action!.params.dmac;
-        step('neighbor', `${formatIpv4(toFixed(target, 4))} is at ${formatMac(toFixed(dmac, 6))}`, 'neighbor');
-      }
+      } else step('routing', `route → next hop ${nhId}`, rt);
+      const hop = this.nexthop(nhId, v.family, v.dst, cfg.vrf, cost, step, false);
+      if ('drop' in hop) return drop(hop.drop, hop.detail, hop.stage, hop.table);
+      outPort = hop.port;
+      dmac = hop.dmac;
+      tunnel = hop.tunnel;
     }
     if (!outPort) return drop('egress-port-unknown', 'the egress port is not a port of this target', 'port-egress');
     const outCfg = this.portCfg(outPort, cost);
     if (!outCfg.up) return drop('egress-port-down', `egress port ${outPort.name} is administratively down`, 'port-egress', 'port_config');
-    if (!decrementTtl(frame, pkt)) return drop('ttl-exceeded', 'TTL expired', 'routing');
+    if (!decrementTtl(frame, pkt)) return drop('ttl-exceeded', 'TTL / hop limit expired', 'routing');
     const dmacText = formatMac(toFixed(dmac, 6));
     setMacs(frame, pkt, outPort.mac, dmacText);
     cost.charge('port-egress', 'rewrite');
+    if (tunnel) {
+      // The inner frame goes from the egress port to the underlay neighbor (hal-spec §2, tunnel encapsulation).
+      frame = encapsulate(tunnel, frame, outPort.mac, dmacText, cost);
+      step('tunnel-encap', describeEncap(tunnel), 'tunnel_encap');
+    }
     cost.charge('port-egress', 'emit', frame.length);
     step('port-egress', `sent out ${outPort.name} to ${dmacText}`);
     return { disposition: 'FORWARDED', trace, out: { port: outPort, frame } };
+  }
+
+  /**
+   * A next-hop pointer → egress port and destination MAC: a fixed MAC, or the
+   * neighbor table of the family for neighbor_ip (or the packet's own
+   * destination, connected); nh_tunnel resolves its tunnel_encap entry and the
+   * underlay next hop toward the remote VTEP (in VRF 0, never another tunnel).
+   */
+  private nexthop(
+    id: bigint,
+    family: 4 | 6,
+    dstAddr: bigint,
+    vrf: number,
+    cost: CostSink,
+    step: (stage: string, detail: string, table?: string) => void,
+    underlay: boolean,
+  ): { port?: TargetPort; dmac: bigint; tunnel?: StoredEntry } | { drop: string; detail: string; stage: string; table: string } {
+    const nh = this.exact(TABLES.nexthop, [id], cost, 'routing');
+    if (!nh) return { drop: 'nexthop-missing', detail: `next hop ${id} is not programmed`, stage: 'routing', table: 'nexthop' };
+    const a = nh.action!.action.name;
+    const np = nh.action!.params;
+    if (a === 'nh_tunnel') {
+      if (underlay) return { drop: 'nexthop-missing', detail: `underlay next hop ${id} is itself a tunnel`, stage: 'routing', table: 'nexthop' };
+      const t = this.exact(TABLES.tunnel_encap, [np.tunnel_ptr], cost, 'tunnel-encap');
+      if (!t) return { drop: 'tunnel-missing', detail: `tunnel ${np.tunnel_ptr} is not programmed`, stage: 'tunnel-encap', table: 'tunnel_encap' };
+      const tp = t.action!.params;
+      const outer = outerFamily(t);
+      step('routing', `next hop ${id} is tunnel ${np.tunnel_ptr} to ${addrText(outer, tp.remote_ip)} via underlay next hop ${tp.underlay_nexthop_id}`, 'tunnel_encap');
+      const under = this.nexthop(tp.underlay_nexthop_id, outer, tp.remote_ip, 0, cost, step, true);
+      return 'drop' in under ? under : { ...under, tunnel: t };
+    }
+    const port = this.ports.find((p) => BigInt(p.number) === np.port);
+    if (a === 'nh_fixed_mac' || a === 'nh_fixed_mac_v6') return { port, dmac: np.dmac };
+    const fam: 4 | 6 = a === 'nh_neighbor_v6' ? 6 : a === 'nh_neighbor' ? 4 : family;
+    const target = a === 'nh_connected' ? dstAddr : np.neighbor_ip;
+    const nt = FAMILY[fam].neighbor;
+    const n = this.exact(nt, [vrf, target], cost, 'neighbor');
+    if (!n) return { drop: 'neighbor-miss', detail: `no neighbor entry for ${addrText(fam, target)}`, stage: 'neighbor', table: nt.name };
+    step('neighbor', `${addrText(fam, target)} is at ${formatMac(toFixed(n.action!.params.dmac, 6))}`, nt.name);
+    return { port, dmac: n.action!.params.dmac };
   }
 }
 
