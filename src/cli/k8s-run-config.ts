@@ -8,7 +8,8 @@ import { isIP } from 'node:net';
 import { HalError } from '../hal/errors.js';
 import type { NodeConfig } from '../k8s-adapter/index.js';
 
-export type NodeConfigFile = Partial<Omit<NodeConfig, 'nodeName'>>;
+// deviceFeatures is not configured: the adapter reads it from the device.
+export type NodeConfigFile = Partial<Omit<NodeConfig, 'nodeName' | 'deviceFeatures'>>;
 
 type Check = (v: unknown, path: string) => unknown;
 

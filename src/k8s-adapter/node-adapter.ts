@@ -34,7 +34,9 @@ export class NodeAdapter {
   readonly metrics: AdapterMetrics;
   readonly reconciler: Reconciler;
   /** Keeps per-object results between passes: a pass costs what changed. */
-  readonly compiler: Compiler;
+  /** Replaced once, before the first pass, by one that knows the device's features. */
+  compiler: Compiler;
+  private featuresKnown = false;
   private readonly startedMs: number;
   private readonly seenTriggers = new Map<string, string>();
   private running: Promise<SyncResult> | undefined;
@@ -73,6 +75,16 @@ export class NodeAdapter {
   }
 
   private async pass(state: ClusterState): Promise<SyncResult> {
+    if (!this.featuresKnown) {
+      // Compile only what the device can carry out (NodeConfig.deviceFeatures): read its
+      // features once, before anything is compiled, so the compiler's cache never holds
+      // output for another device.
+      if (this.opts.config.deviceFeatures === undefined) {
+        const d = await this.opts.hal.describe();
+        this.compiler = new Compiler({ ...this.opts.config, deviceFeatures: d.capabilities?.features ?? [] });
+      }
+      this.featuresKnown = true;
+    }
     const t0 = performance.now();
     const desired = this.compiler.compile(state);
     const compileMs = performance.now() - t0;

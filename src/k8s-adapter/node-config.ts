@@ -34,6 +34,13 @@ export interface NodeConfig {
   /** The proxy name this adapter answers to; services labelled with another name are skipped. */
   readonly proxyName: string;
   readonly vrf: number;
+  /**
+   * The features the device declares (DescribeResponse capabilities.features). Service
+   * options it lacks (client-IP affinity, hairpin SNAT, masquerade) are left out and the
+   * Service is reported, rather than the whole write refused. Undefined: all assumed;
+   * NodeAdapter fills it from the device before its first pass.
+   */
+  readonly deviceFeatures?: readonly string[];
 }
 
 export const DEFAULT_NODE_CONFIG: Omit<NodeConfig, 'nodeName' | 'hostPorts'> = {

@@ -35,6 +35,15 @@ describe('k8s simulate: a two-node cluster behind a simulated fabric', function 
     expect(out.verdict).to.equal('left-cluster');
   });
 
+  it('on intel-ipu: the same matrix; service options the program lacks are left out and reported, not the whole write refused', async () => {
+    const r = await runSimulate({ manifests: MANIFESTS, probes: PROBES, driver: 'intel-ipu', overlay: 'direct' });
+    expect(r.nodes.map((n) => [n.node, n.converged])).to.deep.equal([['node-1', true], ['node-2', true]]);
+    expect(r.matrices[0].rows).to.deep.equal(EXPECTED);
+    // Problems read "node-N: Service ns/name: <option> is not offloaded by this device ...".
+    const reported = [...new Set(r.problems.map((p) => p.replace(/^node-\d+: /, '').split(' is not offloaded')[0]))].sort();
+    expect(reported).to.deep.equal(['Service x/web: hairpin SNAT', 'Service x/web: masquerade', 'Service y/dns: hairpin SNAT']);
+  });
+
   it('the command prints the matrix, and --json the same report', () => {
     const run = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin/xpuhal.js'), ...args], { encoding: 'utf8', cwd: ROOT });
     const text = run('k8s', 'simulate', '--manifests', MANIFESTS, '--probes', PROBES);

@@ -193,6 +193,8 @@ export function compileService(env: ServiceEnv, svc: Service, slices: readonly E
   }
   // A service claiming one VIP twice (a clusterIP also listed as externalIP, ...) keeps the first.
   const own = new Set<string>();
+  // Each missing device feature is reported once per Service, not per VIP, port and family.
+  const lacked = new Set<string>();
 
   for (const sp of spec.ports ?? []) {
     const protoName = sp.protocol ?? 'TCP';
@@ -214,6 +216,13 @@ export function compileService(env: ServiceEnv, svc: Service, slices: readonly E
         return id;
       };
       const nodeIp = env.nodeIp[family];
+      const features = env.config.deviceFeatures;
+      const offloads = (f: string) => !features || features.includes(f);
+      const lacking = (message: string) => {
+        if (lacked.has(message)) return;
+        lacked.add(message);
+        report(ctx, 'Service', key, message);
+      };
       const add = (vip: string, port: number, scope: 'cluster' | 'local', snat: 'SNAT_HAIRPIN' | 'SNAT_MASQUERADE' | 'SNAT_NONE', origin: string, sources: TableEntry[] = []) => {
         const vipKey = `${vip}|${protocol}|${port}`;
         const what = `${origin} ${vip} ${protoName}/${port}`;
@@ -225,10 +234,20 @@ export function compileService(env: ServiceEnv, svc: Service, slices: readonly E
         const chosen = scope === 'local' ? local : cluster;
         const id = groupId(scope);
         const balance: Record<string, unknown> = { backendGroupId: id };
-        if (affinity) balance.affinityTimeoutS = affinity;
+        if (affinity) {
+          if (offloads('SERVICE_AFFINITY')) balance.affinityTimeoutS = affinity;
+          else lacking('sessionAffinity ClientIP is not offloaded by this device (no SERVICE_AFFINITY): programmed without affinity');
+        }
         if (snat !== 'SNAT_NONE') {
-          balance.snatMode = snat;
-          if (nodeIp) balance.snatIp = nodeIp;
+          const need = snat === 'SNAT_HAIRPIN' ? 'HAIRPIN' : 'SNAT';
+          if (offloads(need)) {
+            balance.snatMode = snat;
+            if (nodeIp) balance.snatIp = nodeIp;
+          } else {
+            lacking(snat === 'SNAT_HAIRPIN'
+              ? 'hairpin SNAT is not offloaded by this device (no HAIRPIN): a pod reaching itself through the service is not translated'
+              : 'masquerade is not offloaded by this device (no SNAT): external traffic to a backend on another node is not source-translated');
+          }
         }
         // Nothing anywhere: reject. Endpoints elsewhere but none local: drop.
         if (!chosen.length && anyEndpoint) balance.whenEmpty = 'WHEN_EMPTY_DROP';
