@@ -5,15 +5,13 @@
 // that change nothing, and a new session rebuilding the pointers from the device.
 import { expect } from 'chai';
 import { IntelIpuDriver } from '../../../src/drivers/intel-ipu/index.js';
-import { P4RuntimeClient } from '../../../src/drivers/intel-ipu/p4rt/client.js';
-import type { TableEntry as P4Entry } from '../../../src/drivers/intel-ipu/p4rt/messages.js';
-import { TABLES } from '../../../src/drivers/intel-ipu/program/program.js';
 import { devPki } from '../../../src/drivers/intel-ipu/tls.js';
 import { ReferenceDriver } from '../../../src/drivers/reference/index.js';
 import { HalError } from '../../../src/hal/errors.js';
 import type { TableEntry, Update } from '../../../src/hal/index.js';
 import { buildFrame, parsePacket, verifyChecksums } from '../../../src/sim/packet/index.js';
 import { ip4, te } from './target-fixtures.js';
+import { expectP4 as expectP4Of, p4read as p4entities, type P4Table } from './p4-entities.js';
 
 type E = Record<string, unknown>;
 const ins = (table: string, body: E): Update => ({ type: 'INSERT', entry: { [table]: body } as TableEntry });
@@ -57,26 +55,8 @@ describe('intel-ipu driver: services', () => {
     await hal.close();
   });
 
-  async function p4read(table: keyof typeof TABLES): Promise<P4Entry[]> {
-    const pki = devPki();
-    const c = new P4RuntimeClient({ address: hal.target!.address, tls: { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey, serverName: 'localhost' }, deviceId: 1n });
-    try {
-      return (await c.read([{ tableEntry: { tableId: TABLES[table].id } }])).map((e) => e.tableEntry!);
-    } finally {
-      c.close();
-    }
-  }
-  const norm = (es: P4Entry[]) =>
-    es
-      .map((e) =>
-        JSON.stringify({ ...e, metadata: undefined, action: { ...e.action, type: undefined }, match: e.match?.map((m) => ({ ...m, fieldMatchType: undefined })) }, (_k, v) =>
-          v instanceof Uint8Array || (v && v.type === 'Buffer') ? [...Buffer.from(v.data ?? v)] : Array.isArray(v) && v.length === 0 ? undefined : v,
-        ),
-      )
-      .sort();
-  async function expectP4(expected: Partial<Record<keyof typeof TABLES, P4Entry[]>>): Promise<void> {
-    for (const [table, want] of Object.entries(expected)) expect(norm(await p4read(table as keyof typeof TABLES)), table).to.deep.equal(norm(want));
-  }
+  const p4read = (table: P4Table) => p4entities(hal, table);
+  const expectP4 = (expected: Parameters<typeof expectP4Of>[1]) => expectP4Of(hal, expected);
 
   it('writes the P4 entities a hand translation expects, and follows a MODIFY and DELETEs', async () => {
     await hal.write({ updates: SERVICES });
