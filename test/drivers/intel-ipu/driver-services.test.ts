@@ -7,10 +7,9 @@ import { expect } from 'chai';
 import { IntelIpuDriver } from '../../../src/drivers/intel-ipu/index.js';
 import { devPki } from '../../../src/drivers/intel-ipu/tls.js';
 import { ReferenceDriver } from '../../../src/drivers/reference/index.js';
-import { HalError } from '../../../src/hal/errors.js';
 import type { TableEntry, Update } from '../../../src/hal/index.js';
 import { buildFrame, parsePacket, verifyChecksums } from '../../../src/sim/packet/index.js';
-import { ip4, te } from './target-fixtures.js';
+import { ip4, refusal, te } from './target-fixtures.js';
 import { expectP4 as expectP4Of, p4read as p4entities, type P4Table } from './p4-entities.js';
 
 type E = Record<string, unknown>;
@@ -35,16 +34,6 @@ const SERVICES: Update[] = [
 const portMac = (n: number) => `02:00:00:00:00:${n.toString(16).padStart(2, '0')}`;
 const backend = (ptr: number, weight = 1) => ({ action: 'set_backend' as const, params: { dnat_ptr: ptr }, weight });
 const svcKey = (protocol: number, port: number, vrf = 0) => ({ vrf, vip: ip4(VIP), protocol, port });
-
-async function refusal(p: Promise<unknown>): Promise<HalError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof HalError) return e;
-    throw e;
-  }
-  expect.fail('the call succeeded');
-}
 
 describe('intel-ipu driver: services', () => {
   let hal: IntelIpuDriver;

@@ -9,10 +9,9 @@ import type { TableEntry as P4Entry } from '../../../src/drivers/intel-ipu/p4rt/
 import { TABLES } from '../../../src/drivers/intel-ipu/program/program.js';
 import { devPki } from '../../../src/drivers/intel-ipu/tls.js';
 import { ReferenceDriver } from '../../../src/drivers/reference/index.js';
-import { HalError } from '../../../src/hal/errors.js';
 import type { Hal, TableEntry, Update, UpdateStatus } from '../../../src/hal/index.js';
 import { buildFrame, parsePacket } from '../../../src/sim/packet/index.js';
-import { ip4, te } from './target-fixtures.js';
+import { ip4, refusal, te } from './target-fixtures.js';
 
 type E = Record<string, unknown>;
 const ins = (table: string, body: E): Update => ({ type: 'INSERT', entry: { [table]: body } as TableEntry });
@@ -36,16 +35,6 @@ const TOPOLOGY: Update[] = [
 ];
 
 const portMac = (n: number) => `02:00:00:00:00:${n.toString(16).padStart(2, '0')}`;
-
-async function refusal(p: Promise<unknown>): Promise<HalError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof HalError) return e;
-    throw e;
-  }
-  expect.fail('the call succeeded');
-}
 
 async function statusesOf(p: Promise<unknown>): Promise<UpdateStatus[]> {
   return (await refusal(p)).updates ?? [];

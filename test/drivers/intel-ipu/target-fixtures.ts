@@ -8,6 +8,7 @@ import { p4info } from '../../../src/drivers/intel-ipu/program/p4info.js';
 import { ACTIONS, TABLES, type ActionName, type TableName } from '../../../src/drivers/intel-ipu/program/program.js';
 import { IpuTarget, type TargetOptions } from '../../../src/drivers/intel-ipu/target/target.js';
 import { devPki } from '../../../src/drivers/intel-ipu/tls.js';
+import { HalError } from '../../../src/hal/errors.js';
 
 export interface Running {
   readonly target: IpuTarget;
@@ -93,4 +94,15 @@ export async function until(cond: () => boolean, what: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
   expect.fail(`timed out waiting for ${what}`);
+}
+
+/** The HalError a HAL call fails with; fails the test if it succeeds or throws something else. */
+export async function refusal(p: Promise<unknown>): Promise<HalError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof HalError) return e;
+    throw e;
+  }
+  expect.fail('the call succeeded');
 }

@@ -7,10 +7,9 @@ import type { TableEntry as P4Entry } from '../../../src/drivers/intel-ipu/p4rt/
 import { TABLES } from '../../../src/drivers/intel-ipu/program/program.js';
 import { devPki } from '../../../src/drivers/intel-ipu/tls.js';
 import { ReferenceDriver } from '../../../src/drivers/reference/index.js';
-import { HalError } from '../../../src/hal/errors.js';
 import type { Atomicity, Hal, TableEntry, Update } from '../../../src/hal/index.js';
 import { buildFrame, buildGeneve, buildVxlan, parsePacket, type FrameSpec } from '../../../src/sim/packet/index.js';
-import { ip4, te } from './target-fixtures.js';
+import { ip4, refusal, te } from './target-fixtures.js';
 import { expectP4 as expectP4Of, p4read as p4entities, type P4Table } from './p4-entities.js';
 
 type E = Record<string, unknown>;
@@ -60,16 +59,6 @@ const NETWORK: Update[] = [
 ];
 
 const TABLE_NAMES = ['port', 'endpoint', 'neighbor', 'nexthop', 'ecmp_group', 'route', 'acl', 'tunnel', 'tunnel_term'];
-
-async function refusal(p: Promise<unknown>): Promise<HalError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof HalError) return e;
-    throw e;
-  }
-  expect.fail('the call succeeded');
-}
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const routerMac = (n: number) => `02:00:00:00:00:${n.toString(16).padStart(2, '0')}`;
